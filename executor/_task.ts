@@ -1,0 +1,58 @@
+// Turns what the user submits into the `FunctionSpec` a worker understands.
+import type { FunctionSpec } from "./_protocol.ts";
+import { TaskRef } from "./from_module.ts";
+import { describe } from "../future/_util.ts";
+
+// One spec per function or reference, so its source is read once and each
+// worker compiles it once (the worker caches by id).
+const specs = new WeakMap<object, FunctionSpec>();
+let nextId = 1;
+
+/**
+ * The `FunctionSpec` of a task.
+ *
+ * @throws {TypeError} For something that is not a function or a `TaskRef`,
+ * and for a native, bound or class function, whose source cannot travel.
+ */
+export function functionSpec(task: unknown, action: string): FunctionSpec {
+  if (typeof task === "object" || typeof task === "function") {
+    const known = task === null ? undefined : specs.get(task);
+    if (known !== undefined) return known;
+  }
+  let spec: FunctionSpec;
+  if (task instanceof TaskRef) {
+    spec = { id: nextId++, module: task.module, name: task.name };
+  } else if (typeof task === "function") {
+    spec = { id: nextId++, source: sourceOf(task, action) };
+  } else {
+    throw new TypeError(
+      `Cannot ${action} as 'fn' must be a function or a task from fromModule(): current value is ${
+        describe(task)
+      }`,
+    );
+  }
+  specs.set(task, spec);
+  return spec;
+}
+
+// deno-lint-ignore ban-types
+function sourceOf(fn: Function, action: string): string {
+  const source = Function.prototype.toString.call(fn);
+  const name = fn.name || "anonymous";
+  if (fn.name.startsWith("bound ")) {
+    throw new TypeError(
+      `Cannot ${action} as 'fn' (${name}) is a bound function, whose source cannot be sent to a worker: pass the bound values as arguments instead`,
+    );
+  }
+  if (/\{\s*\[native code\]\s*\}$/.test(source)) {
+    throw new TypeError(
+      `Cannot ${action} as 'fn' (${name}) is a native function, whose source cannot be sent to a worker: wrap it, e.g. (x) => Math.sqrt(x)`,
+    );
+  }
+  if (/^class\b/.test(source)) {
+    throw new TypeError(
+      `Cannot ${action} as 'fn' (${name}) is a class, not a function`,
+    );
+  }
+  return source;
+}

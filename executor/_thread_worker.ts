@@ -1,0 +1,53 @@
+// Pool side of a thread: a Web Worker running `workerMain`, reached through
+// a private MessagePort (a task's own postMessage reaches the Worker object,
+// which nobody reads).
+import { PROTOCOL } from "./_protocol.ts";
+import { workerMain } from "./_worker.ts";
+import type { SpawnWorker } from "./_pool.ts";
+
+let workerUrl: string | undefined;
+
+// The worker side ships inline, as a blob URL made from workerMain's source:
+// it loads with no read, net or import permission (a "none" pool) and from
+// any origin this module was imported from (jsr:, https:, file:).
+function sourceUrl(): string {
+  workerUrl ??= URL.createObjectURL(
+    new Blob([`(${workerMain})(${JSON.stringify(PROTOCOL)});`], {
+      type: "text/javascript",
+    }),
+  );
+  return workerUrl;
+}
+
+/**
+ * Starts Web Workers; `permissions` is what `new Worker` takes as
+ * `deno.permissions`, or `undefined` to inherit without asking for the
+ * `worker-options` feature.
+ */
+export function threadSpawner(
+  permissions: Deno.PermissionOptions | undefined,
+): SpawnWorker {
+  return ({ name, initializer, initargs }, events) => {
+    const worker = new Worker(sourceUrl(), {
+      type: "module",
+      name,
+      ...(permissions === undefined ? {} : { deno: { permissions } }),
+    });
+    const { port1, port2 } = new MessageChannel();
+    port1.onmessage = (event) => events.message(event.data);
+    // denoland/deno#12221: an error event nobody prevents crashes the parent.
+    worker.onerror = (event) => {
+      event.preventDefault();
+      events.died(event.message);
+    };
+    worker.onmessageerror = (event) => event.preventDefault();
+    worker.postMessage({ port: port2, initializer, initargs }, [port2]);
+    return {
+      send: (message, transfer) => port1.postMessage(message, transfer),
+      terminate: () => {
+        port1.close();
+        worker.terminate();
+      },
+    };
+  };
+}

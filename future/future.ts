@@ -1,0 +1,264 @@
+/**
+ * `Future`: the eventual result of a task, with Python's state machine.
+ *
+ * @module
+ */
+import { CancelledError, InvalidStateError, TimeoutError } from "./errors.ts";
+import { checkSignal, checkTimeout, startTimer } from "./_util.ts";
+
+/**
+ * Where a future is in its life: `"pending"` (waiting to run), `"running"`,
+ * `"cancelled"` or `"finished"` (with a value or an error).
+ */
+export type FutureState = "pending" | "running" | "cancelled" | "finished";
+
+/** Options of {@linkcode Future.result} and {@linkcode Future.exception}. */
+export interface FutureWaitOptions {
+  /**
+   * Milliseconds to wait before rejecting with `TimeoutError`; the future
+   * itself is left untouched.
+   *
+   * @default {Infinity}
+   */
+  timeout?: number;
+  /** Stops waiting with `signal.reason`; the future itself is left untouched. */
+  signal?: AbortSignal;
+}
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/** A function called once with the future when it is done. */
+export type DoneCallback<T> = (future: Future<T>) => void;
+
+/**
+ * The eventual result of a task, as Python's `concurrent.futures.Future`.
+ *
+ * A future is deliberately not a thenable (so an async generator can yield
+ * it and a `Map` can use it as a key): `await future.result()` is the way to
+ * get its value. A future that fails and is never observed causes no
+ * unhandled rejection.
+ *
+ * @typeParam T The type of the value.
+ *
+ * @example Settle a future by hand
+ * ```ts
+ * import { Future } from "@concurrent/futures";
+ * import assert from "node:assert/strict";
+ *
+ * const future = new Future<string>();
+ * assert.equal(future.done(), false);
+ * setTimeout(() => future.setResult("hello"), 10);
+ * assert.equal(await future.result(), "hello");
+ * assert.equal(future.done(), true);
+ * ```
+ */
+export class Future<T> {
+  // Invariant: #state is "finished" iff #outcome is set.
+  #state: FutureState = "pending";
+  // The value or the error, once finished.
+  #outcome: Outcome<T> | undefined;
+  // Callbacks waiting for done; undefined once they have run. (Typed loosely
+  // so that Future<T> stays covariant: a Future<number> is a Future<unknown>.)
+  #callbacks: DoneCallback<never>[] | undefined = [];
+  // Made only when someone awaits before done, so an unobserved failure
+  // rejects no promise.
+  #waiters: PromiseWithResolvers<unknown> | undefined;
+
+  /** Where the future is in its life. */
+  get state(): FutureState {
+    return this.#state;
+  }
+
+  /**
+   * Cancels a pending future.
+   *
+   * @returns `true` if the future is now cancelled (also when it already
+   * was); `false` if it is running or finished.
+   */
+  cancel(): boolean {
+    if (this.#state === "cancelled") return true;
+    if (this.#state !== "pending") return false;
+    this.#state = "cancelled";
+    this.#waiters?.reject(new CancelledError());
+    this.#runCallbacks();
+    return true;
+  }
+
+  /** @returns Whether the future was cancelled. */
+  cancelled(): boolean {
+    return this.#state === "cancelled";
+  }
+
+  /** @returns Whether the future's task is running. */
+  running(): boolean {
+    return this.#state === "running";
+  }
+
+  /** @returns Whether the future is finished or cancelled. */
+  done(): boolean {
+    return this.#state === "finished" || this.#state === "cancelled";
+  }
+
+  /**
+   * Waits for the value.
+   *
+   * @param options `timeout` (ms) and `signal` bound the wait, not the task.
+   * @returns The value.
+   * @throws The task's error; `CancelledError` if cancelled; `TimeoutError`
+   * past `timeout`; `signal.reason` when the signal aborts.
+   */
+  result(options?: FutureWaitOptions): Promise<T> {
+    if (options === undefined) return this.#promise();
+    return this.#waitDone(options, "wait for the future's result").then(() =>
+      this.#promise()
+    );
+  }
+
+  /**
+   * Waits for the task's error.
+   *
+   * @param options `timeout` (ms) and `signal` bound the wait, not the task.
+   * @returns The error, or `undefined` if the task succeeded.
+   * @throws `CancelledError` if cancelled; `TimeoutError` past `timeout`;
+   * `signal.reason` when the signal aborts.
+   */
+  async exception(options: FutureWaitOptions = {}): Promise<unknown> {
+    await this.#waitDone(options, "wait for the future's exception");
+    if (this.#state === "cancelled") throw new CancelledError();
+    const outcome = this.#outcome!;
+    return outcome.ok ? undefined : outcome.error;
+  }
+
+  /**
+   * Calls `fn(future)` once the future is done; at once if it already is.
+   * A callback that throws is reported with `console.error` and breaks
+   * nothing else.
+   *
+   * @param fn The callback.
+   */
+  addDoneCallback(fn: DoneCallback<T>): void {
+    if (typeof fn !== "function") {
+      throw new TypeError(
+        "Cannot add done callback as 'fn' must be a function",
+      );
+    }
+    if (this.#callbacks === undefined) this.#call(fn as DoneCallback<never>);
+    else this.#callbacks.push(fn as DoneCallback<never>);
+  }
+
+  // For executor implementations.
+
+  /**
+   * Marks a pending future as running. For executors.
+   *
+   * @returns `true` if it is now running; `false` if it was cancelled.
+   * @throws {InvalidStateError} If it is already running or finished.
+   */
+  setRunningOrNotifyCancel(): boolean {
+    if (this.#state === "pending") {
+      this.#state = "running";
+      return true;
+    }
+    if (this.#state === "cancelled") return false;
+    throw new InvalidStateError(
+      `Cannot mark the future running as it is ${this.#state}`,
+    );
+  }
+
+  /**
+   * Finishes the future with a value. For executors.
+   *
+   * @param value The value.
+   * @throws {InvalidStateError} If the future is already done.
+   */
+  setResult(value: T): void {
+    this.#finish({ ok: true, value });
+    this.#waiters?.resolve(value);
+    this.#runCallbacks();
+  }
+
+  /**
+   * Finishes the future with an error. For executors.
+   *
+   * @param error The error.
+   * @throws {InvalidStateError} If the future is already done.
+   */
+  setException(error: unknown): void {
+    this.#finish({ ok: false, error });
+    this.#waiters?.reject(error);
+    this.#runCallbacks();
+  }
+
+  #finish(outcome: Outcome<T>): void {
+    if (this.done()) {
+      throw new InvalidStateError(
+        `Cannot set the outcome of the future as it is ${this.#state}`,
+      );
+    }
+    this.#state = "finished";
+    this.#outcome = outcome;
+  }
+
+  #promise(): Promise<T> {
+    if (this.#state === "cancelled") {
+      return Promise.reject(new CancelledError());
+    }
+    const outcome = this.#outcome;
+    if (outcome !== undefined) {
+      return outcome.ok
+        ? Promise.resolve(outcome.value)
+        : Promise.reject(outcome.error);
+    }
+    this.#waiters ??= Promise.withResolvers<unknown>();
+    return this.#waiters.promise as Promise<T>;
+  }
+
+  #waitDone(options: FutureWaitOptions, action: string): Promise<void> {
+    const { timeout, signal } = options;
+    checkTimeout(timeout, action);
+    checkSignal(signal, action);
+    if (this.done()) return Promise.resolve();
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    const finish = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      // A wait that gave up leaves no callback behind on the future.
+      const i = this.#callbacks?.indexOf(onDone as DoneCallback<never>) ?? -1;
+      if (i >= 0) this.#callbacks!.splice(i, 1);
+    };
+    const onAbort = () => {
+      finish();
+      reject(signal!.reason);
+    };
+    const timer = startTimer(timeout, () => {
+      finish();
+      reject(
+        new TimeoutError(
+          `Future not done within ${timeout} ms: it is ${this.#state}`,
+        ),
+      );
+    });
+    const onDone = () => {
+      finish();
+      resolve();
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    this.addDoneCallback(onDone);
+    return promise;
+  }
+
+  #runCallbacks(): void {
+    const callbacks = this.#callbacks!;
+    this.#callbacks = undefined;
+    for (const fn of callbacks) this.#call(fn);
+  }
+
+  #call(fn: DoneCallback<never>): void {
+    try {
+      (fn as DoneCallback<T>)(this);
+    } catch (error) {
+      console.error("Future done callback threw:", error);
+    }
+  }
+}
