@@ -14,7 +14,11 @@ import {
 } from "./executor.ts";
 import { Pool } from "./_pool.ts";
 import { threadSpawner } from "./_thread_worker.ts";
-import { type Permissions, resolvePermissions } from "./_permissions.ts";
+import {
+  type Permissions,
+  probeWorkerPermissions,
+  resolvePermissions,
+} from "./_permissions.ts";
 import {
   checkCommonOptions,
   type ExecutorState,
@@ -39,7 +43,9 @@ export interface ThreadPoolExecutorOptions {
    * object such as `{ read: ["./data"], net: ["127.0.0.1:8000"] }` in which
    * an omitted key is denied. Anything but `"inherit"` needs Deno's
    * `worker-options` unstable feature (`"unstable": ["worker-options"]` in
-   * deno.json, or `--unstable-worker-options`).
+   * deno.json, or `--unstable-worker-options`): without it Deno ends the
+   * program (exit code 70) when such a pool is constructed. A set wider than
+   * the program's own is refused at construction.
    *
    * @default {"inherit"}
    */
@@ -132,6 +138,8 @@ export class ThreadPoolExecutor extends Executor {
    * @param options The pool's options.
    * @throws {TypeError} For an unknown option, or a value of the wrong type.
    * @throws {RangeError} For a number out of range.
+   * @throws {Deno.errors.NotCapable} For `permissions` wider than the
+   * program's own.
    */
   constructor(options: ThreadPoolExecutorOptions = {}) {
     super();
@@ -142,6 +150,9 @@ export class ThreadPoolExecutor extends Executor {
       OPTIONS,
     );
     const permissions = resolvePermissions(options.permissions, owner);
+    // Without the worker-options feature this ends the process (exit 70):
+    // here, before any task, rather than at a first task.
+    if (permissions !== undefined) probeWorkerPermissions(permissions, owner);
     this.#state = {
       owner,
       shutdown: false,
