@@ -83,8 +83,9 @@ interface Slot {
   sent: number;
   // It runs a task with a timeout or signal, alone.
   exclusive: boolean;
-  // It reported an error event and its last words may still be in flight.
-  dying: boolean;
+  // It reported an error event and its last words may still be in flight:
+  // the timer that retires it anyway.
+  dying: ReturnType<typeof setTimeout> | undefined;
   idleSince: number;
 }
 
@@ -110,6 +111,8 @@ export class Pool {
   #nextId = 1;
   #workerCount = 0;
   #pumpScheduled = false;
+  #pumping = false;
+  #pumpAgain = false;
   // The mean time a task took in a worker, from the workers' reports.
   #taskMs = Infinity;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
@@ -207,16 +210,34 @@ export class Pool {
   }
 
   // Sends queued tasks to workers until the queue is empty or no worker can
-  // take more.
+  // take more. Never nested: a microtask can run inside it (Deno loads some
+  // timer functions lazily, draining microtasks), so a nested call only asks
+  // for another round.
   #pump(): void {
     this.#pumpScheduled = false;
-    const queue = this.#queue;
-    while (this.#head < queue.length) {
-      const first = queue[this.#head];
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
+    }
+    this.#pumping = true;
+    try {
+      do {
+        this.#pumpAgain = false;
+        this.#dispatch();
+      } while (this.#pumpAgain);
+    } finally {
+      this.#pumping = false;
+    }
+    this.#afterChange();
+  }
+
+  #dispatch(): void {
+    while (this.#head < this.#queue.length) {
+      const first = this.#queue[this.#head];
       if (first.future.done()) {
         // Cancelled (or aborted) while it waited.
+        this.#queue[this.#head++] = undefined as unknown as Task;
         this.#unwatch(first);
-        queue[this.#head++] = undefined as unknown as Task;
         continue;
       }
       const exclusive = first.timeout !== undefined ||
@@ -225,15 +246,14 @@ export class Pool {
       if (slot === undefined) break;
       this.#fill(slot, exclusive);
     }
-    if (this.#head === queue.length) {
+    if (this.#head === this.#queue.length) {
       this.#queue = [];
       this.#head = 0;
     }
-    this.#afterChange();
   }
 
   #capacity(slot: Slot): number {
-    if (slot.exclusive || slot.dying) return 0;
+    if (slot.exclusive || slot.dying !== undefined) return 0;
     const depth = Math.max(
       1,
       Math.min(MAX_PREFETCH, Math.floor(BATCH_MS / this.#taskMs)),
@@ -263,6 +283,7 @@ export class Pool {
   // Moves tasks from the queue to `slot`, then sends them in one message.
   #fill(slot: Slot, exclusive: boolean): void {
     const queue = this.#queue;
+    // (#unwatch below may run microtasks, but never a nested #dispatch.)
     const message: unknown[] = [P.RUN];
     const transfer: Transferable[] = [];
     const batch: Task[] = [];
@@ -344,7 +365,7 @@ export class Pool {
     }, timeout);
   }
 
-  #spawn(): Slot {
+  #spawn(): Slot | undefined {
     const { spawn, name, initializer, initargs } = this.#options;
     const slot: Slot = {
       handle: undefined as unknown as WorkerHandle,
@@ -354,14 +375,26 @@ export class Pool {
       ready: false,
       sent: 0,
       exclusive: false,
-      dying: false,
+      dying: undefined,
       idleSince: 0,
     };
+    try {
+      slot.handle = spawn({ name: slot.name, initializer, initargs }, {
+        message: (message) => this.#onMessage(slot, message),
+        died: (reason) => this.#onDied(slot, reason),
+      });
+    } catch (error) {
+      // No worker can start (a permission revoked since construction, no
+      // `deno` to run): the pool cannot run work.
+      this.#break(
+        new BrokenExecutorError(
+          `The pool is broken: cannot start worker ${slot.name}`,
+          { cause: error },
+        ),
+      );
+      return undefined;
+    }
     this.#slots.add(slot);
-    slot.handle = spawn({ name: slot.name, initializer, initargs }, {
-      message: (message) => this.#onMessage(slot, message),
-      died: (reason) => this.#onDied(slot, reason),
-    });
     return slot;
   }
 
@@ -436,10 +469,12 @@ export class Pool {
   }
 
   #onDied(slot: Slot, reason: string): void {
-    if (!this.#slots.has(slot) || slot.dying) return;
+    if (!this.#slots.has(slot) || slot.dying !== undefined) return;
     // Its FATAL message, which names the task it ran, may still be coming.
-    slot.dying = true;
-    setTimeout(() => this.#retire(slot, reason, undefined), LAST_WORDS_MS);
+    slot.dying = setTimeout(
+      () => this.#retire(slot, reason, undefined),
+      LAST_WORDS_MS,
+    );
   }
 
   // Takes a worker out of the pool: the task it was running (`runningId`;
@@ -478,6 +513,7 @@ export class Pool {
 
   #remove(slot: Slot): void {
     this.#slots.delete(slot);
+    clearTimeout(slot.dying);
     slot.handle.terminate();
   }
 

@@ -84,17 +84,30 @@ export class Future<T> {
     return true;
   }
 
-  /** @returns Whether the future was cancelled. */
+  /**
+   * Whether the future was cancelled.
+   *
+   * @returns `true` once cancelled.
+   */
   cancelled(): boolean {
     return this.#state === "cancelled";
   }
 
-  /** @returns Whether the future's task is running. */
+  /**
+   * Whether the future's task is running.
+   *
+   * @returns `true` while running.
+   */
   running(): boolean {
     return this.#state === "running";
   }
 
-  /** @returns Whether the future is finished or cancelled. */
+  /**
+   * Whether the future is done: finished (with a value or an error) or
+   * cancelled.
+   *
+   * @returns `true` once done.
+   */
   done(): boolean {
     return this.#state === "finished" || this.#state === "cancelled";
   }
