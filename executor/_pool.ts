@@ -3,7 +3,7 @@
 // and replaces a worker that dies, times out or is aborted, failing only the
 // task it was running. Workers are reached through `SpawnWorker`, so a
 // thread (`_thread_worker.ts`) and a process are the same to it.
-import { Future } from "../future/future.ts";
+import type { Future } from "../future/future.ts";
 import { BrokenExecutorError, TimeoutError } from "../future/errors.ts";
 import {
   type ChunkRecord,

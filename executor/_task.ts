@@ -8,6 +8,30 @@ import { describe } from "../future/_util.ts";
 const specs = new WeakMap<object, FunctionSpec>();
 let nextId = 1;
 
+// Deno's built-ins written in JS (fetch, structuredClone, Deno.readTextFile)
+// do not read as `[native code]`, but their source needs Deno's internals:
+// sent, it fails with a baffling ReferenceError or, for structuredClone,
+// returns undefined. Taken at load, before user code adds globals.
+const BUILT_INS = new WeakSet<object>();
+// Globals behind a getter (atob, setTimeout), compared by name at submit: a
+// getter (localStorage) must not run here.
+const LAZY_GLOBALS = new Set<string>();
+for (const holder of [globalThis, Deno]) {
+  for (const key of Object.getOwnPropertyNames(holder)) {
+    const property = Object.getOwnPropertyDescriptor(holder, key);
+    if (typeof property?.value === "function") BUILT_INS.add(property.value);
+    else if (property?.get !== undefined && holder === globalThis) {
+      LAZY_GLOBALS.add(key);
+    }
+  }
+}
+
+// deno-lint-ignore ban-types
+function isBuiltIn(fn: Function): boolean {
+  return BUILT_INS.has(fn) ||
+    (LAZY_GLOBALS.has(fn.name) && Reflect.get(globalThis, fn.name) === fn);
+}
+
 /**
  * The `FunctionSpec` of a task.
  *
@@ -44,7 +68,7 @@ function sourceOf(fn: Function, action: string): string {
       `Cannot ${action} as 'fn' (${name}) is a bound function, whose source cannot be sent to a worker: pass the bound values as arguments instead`,
     );
   }
-  if (/\{\s*\[native code\]\s*\}$/.test(source)) {
+  if (/\{\s*\[native code\]\s*\}$/.test(source) || isBuiltIn(fn)) {
     throw new TypeError(
       `Cannot ${action} as 'fn' (${name}) is a native function, whose source cannot be sent to a worker: wrap it, e.g. (x) => Math.sqrt(x)`,
     );

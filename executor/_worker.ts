@@ -37,6 +37,9 @@ export function workerMain(
   // less than FLUSH_MS after it.
   const FLUSH_MS = 0.5;
   const functions = new Map<number, (...args: unknown[]) => unknown>();
+  // Every spec received: the pool sends a spec once, so a task whose module
+  // or export was missing the first time must be resolved again by id.
+  const specs = new Map<number, FunctionSpec>();
   const modules = new Map<string, Promise<Record<string, unknown>>>();
   // Ids of module tasks: their ReferenceErrors are the module's own.
   const moduleIds = new Set<number>();
@@ -165,6 +168,7 @@ export function workerMain(
     | Promise<(...args: unknown[]) => unknown> {
     const known = functions.get(spec.id);
     if (known !== undefined) return known;
+    specs.set(spec.id, spec);
     if (spec.module === undefined) {
       const fn = compile(spec);
       functions.set(spec.id, fn);
@@ -263,7 +267,7 @@ export function workerMain(
       let value: unknown;
       try {
         const fn = typeof spec === "number"
-          ? functions.get(spec)!
+          ? functions.get(spec) ?? resolve(specs.get(spec)!)
           : resolve(spec);
         if (chunk) {
           value = isThenable(fn)

@@ -357,31 +357,39 @@ class MapRun<R> {
     );
     if (iterables.every(isIterable)) {
       // Python's rule: without buffersize, every task is submitted now.
-      this.#fillSync();
+      try {
+        this.#fillSync();
+      } catch (error) {
+        // Not a task, or shut down: thrown by the call to map, as in Python.
+        this.#close();
+        for (const entry of this.#entries) entry.future.cancel();
+        throw error;
+      }
     } else {
       this.#feeding = true;
       this.#feed();
     }
   }
 
-  // Reads and submits synchronously, up to buffersize in flight.
+  // Reads and submits synchronously, up to buffersize in flight. An input
+  // that throws ends the inputs; a submit that throws is thrown.
   #fillSync(): void {
-    try {
-      while (
-        this.#readers !== undefined &&
-        this.#entries.length < this.#buffersize
-      ) {
-        const calls: unknown[][] = [];
+    while (
+      this.#readers !== undefined &&
+      this.#entries.length < this.#buffersize
+    ) {
+      const calls: unknown[][] = [];
+      try {
         while (calls.length < this.#chunksize) {
           const args = this.#nextSync();
           if (args === undefined) break;
           calls.push(args);
         }
-        if (calls.length > 0) this.#add(calls);
+      } catch (error) {
+        this.#inputError = { error };
+        this.#close();
       }
-    } catch (error) {
-      this.#inputError = { error };
-      this.#close();
+      if (calls.length > 0) this.#add(calls);
     }
   }
 

@@ -1,0 +1,59 @@
+// The message protocol is private (executor/_protocol.ts): it runs over a
+// port the pool gives each worker, so what a task posts on its own cannot
+// settle, fail or forge any future.
+import assert from "node:assert/strict";
+import { ThreadPoolExecutor } from "../../mod.ts";
+import { PROTOCOL as P } from "../../executor/_protocol.ts";
+import { deadline } from "../_deadline.ts";
+import { countWorkers } from "./_worker_count.ts";
+
+const WAIT = 10_000;
+
+// The worker's globals, as tasks see them (types only: tasks run in a worker).
+declare const postMessage: (message: unknown) => void;
+type WorkerSelf = { postMessage(message: unknown): void };
+
+// Posts every message shape the pool reads, for task ids 1 to `ids`, on the
+// worker's own channel (both spellings), then returns its own value.
+async function forge(p: typeof P, ids: number): Promise<string> {
+  const post = (message: unknown) => {
+    (self as unknown as WorkerSelf).postMessage(message);
+    postMessage(message);
+  };
+  for (let id = 1; id <= ids; id++) {
+    post([p.RESULTS, 0, id, p.OK, "forged"]);
+    post([p.RESULTS, 0, id, p.ERROR, { error: false, value: "forged" }]);
+  }
+  post([p.INIT_FAILED, { error: false, value: "forged" }]);
+  post([p.READY]);
+  post({ forged: true });
+  for (let id = 1; id <= ids; id++) post([p.FATAL, id, "forged death"]);
+  // Give the pool time to (wrongly) act on them before this task returns.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  return "own";
+}
+
+Deno.test("ThreadPoolExecutor ignores a task's stray postMessage that looks like a protocol message", async () => {
+  using workers = countWorkers();
+  await using pool = new ThreadPoolExecutor({ maxWorkers: 1 });
+  // Tiny tasks first, so the pool sends the next two in one batch: the
+  // second waits in the worker while the first forges its result.
+  const warm = pool.map(
+    (x: number) => x,
+    Array.from({ length: 200 }, (_, i) => i),
+  );
+  for await (const _ of warm) {
+    // drain
+  }
+  const first = pool.submit(forge, P, 400);
+  const second = pool.submit(async () => {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    return "second";
+  });
+  await null;
+  assert.ok(second.running(), "precondition: both tasks are in the worker");
+  assert.equal(await deadline(first.result(), WAIT, "first task"), "own");
+  assert.equal(await deadline(second.result(), WAIT, "second task"), "second");
+  assert.equal(workers.started, 1, "no worker was retired");
+  assert.equal(pool.submit(() => 3).done(), false, "the pool is not broken");
+});
