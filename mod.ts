@@ -8,3 +8,5 @@ export * from "./future/future.ts";
 export * from "./executor/executor.ts";
 export * from "./executor/thread_pool_executor.ts";
 export * from "./executor/from_module.ts";
+export * from "./future/wait.ts";
+export * from "./future/as_completed.ts";
