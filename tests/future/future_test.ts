@@ -23,6 +23,7 @@ Deno.test("Future starts pending and is not a thenable", async () => {
   assert.equal("then" in future, false);
   // An async function's return and Promise.resolve hand the future back.
   assert.equal(await Promise.resolve(future), future);
+  // deno-lint-ignore require-await
   const back = await (async () => future)();
   assert.equal(back, future);
 });
