@@ -10,3 +10,4 @@ export * from "./executor/thread_pool_executor.ts";
 export * from "./executor/from_module.ts";
 export * from "./future/wait.ts";
 export * from "./future/as_completed.ts";
+export * from "./executor/transfer.ts";
