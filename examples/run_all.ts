@@ -4,7 +4,10 @@ const here = new URL(".", import.meta.url);
 const self = new URL(import.meta.url).pathname.split("/").pop();
 const files = [...Deno.readDirSync(here)]
   .map((entry) => entry.name)
-  .filter((name) => name.endsWith(".ts") && name !== self)
+  // _files are helpers of the examples, not examples.
+  .filter((name) =>
+    name.endsWith(".ts") && name !== self && !name.startsWith("_")
+  )
   .sort();
 
 const LIMIT_MS = 60_000;
