@@ -94,10 +94,12 @@ interface Slot {
 // oldest task it was sent. The message was posted before the event fired, so
 // it normally lands within a turn of the event loop.
 const LAST_WORDS_MS = 100;
-// A worker is sent more than one task only while tasks are quick: enough to
-// keep it busy for about BATCH_MS, at most MAX_PREFETCH. Deeper prefetch
-// saves round trips for tiny tasks; shallower keeps slow tasks spread evenly
-// over the workers (a prefetched task cannot move to a worker that frees up).
+// A busy worker is sent more tasks ahead (prefetch) only when every worker
+// is busy and the task's function is known to be quick: enough to keep the
+// worker busy for about BATCH_MS, at most MAX_PREFETCH. Deeper prefetch
+// saves round trips for tiny tasks; none for slow or unknown functions keeps
+// them spread evenly over the workers (a prefetched task cannot move to a
+// worker that frees up), as Python's one-task-per-thread does.
 const BATCH_MS = 2;
 const MAX_PREFETCH = 512;
 
@@ -113,8 +115,9 @@ export class Pool {
   #pumpScheduled = false;
   #pumping = false;
   #pumpAgain = false;
-  // The mean time a task took in a worker, from the workers' reports.
-  #taskMs = Infinity;
+  // Per function id: the mean time a call took in a worker (workers report
+  // each task's run time with its result).
+  #fnMs = new Map<number, number>();
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #broken: BrokenExecutorError | undefined;
   #closing = false;
@@ -242,9 +245,21 @@ export class Pool {
       }
       const exclusive = first.timeout !== undefined ||
         first.signal !== undefined;
-      const slot = this.#pickSlot(exclusive);
+      // An idle worker first, then a new one: one task each.
+      let slot = this.#idleSlot();
+      if (slot === undefined && this.#slots.size < this.#options.maxWorkers) {
+        slot = this.#spawn();
+      }
+      if (slot !== undefined) {
+        this.#fill(slot, 1, exclusive);
+        continue;
+      }
+      // Every worker is busy: send quick tasks ahead to the least loaded.
+      const depth = exclusive ? 1 : this.#depth(first);
+      if (depth <= 1) break;
+      slot = this.#leastLoaded(depth);
       if (slot === undefined) break;
-      this.#fill(slot, exclusive);
+      this.#fill(slot, depth - slot.inflight.length, false);
     }
     if (this.#head === this.#queue.length) {
       this.#queue = [];
@@ -252,42 +267,46 @@ export class Pool {
     }
   }
 
-  #capacity(slot: Slot): number {
-    if (slot.exclusive || slot.dying !== undefined) return 0;
-    const depth = Math.max(
-      1,
-      Math.min(MAX_PREFETCH, Math.floor(BATCH_MS / this.#taskMs)),
-    );
-    return Math.min(
-      depth - slot.inflight.length,
-      this.#options.maxTasksPerWorker - slot.sent,
-    );
+  // How many tasks of this task's function a worker may hold at once.
+  #depth(task: Task): number {
+    const ms = this.#fnMs.get(task.fn.id);
+    if (ms === undefined) return 1;
+    return Math.max(1, Math.min(MAX_PREFETCH, Math.floor(BATCH_MS / ms)));
   }
 
-  #pickSlot(exclusive: boolean): Slot | undefined {
+  #takes(slot: Slot): boolean {
+    return !slot.exclusive && slot.dying === undefined &&
+      slot.sent < this.#options.maxTasksPerWorker;
+  }
+
+  #idleSlot(): Slot | undefined {
+    for (const slot of this.#slots) {
+      if (slot.inflight.length === 0 && this.#takes(slot)) return slot;
+    }
+    return undefined;
+  }
+
+  #leastLoaded(depth: number): Slot | undefined {
     let best: Slot | undefined;
     for (const slot of this.#slots) {
-      if (this.#capacity(slot) <= 0) continue;
-      if (slot.inflight.length === 0) return slot;
       if (
-        !exclusive && (best === undefined ||
-          slot.inflight.length < best.inflight.length)
+        this.#takes(slot) && slot.inflight.length < depth &&
+        (best === undefined || slot.inflight.length < best.inflight.length)
       ) {
         best = slot;
       }
     }
-    if (this.#slots.size < this.#options.maxWorkers) return this.#spawn();
     return best;
   }
 
   // Moves tasks from the queue to `slot`, then sends them in one message.
-  #fill(slot: Slot, exclusive: boolean): void {
+  #fill(slot: Slot, room: number, exclusive: boolean): void {
     const queue = this.#queue;
     // (#unwatch below may run microtasks, but never a nested #dispatch.)
     const message: unknown[] = [P.RUN];
     const transfer: Transferable[] = [];
     const batch: Task[] = [];
-    let room = exclusive ? 1 : this.#capacity(slot);
+    room = Math.min(room, this.#options.maxTasksPerWorker - slot.sent);
     while (room > 0 && this.#head < queue.length) {
       const task = queue[this.#head];
       if (task.future.done()) {
@@ -295,6 +314,11 @@ export class Pool {
         queue[this.#head++] = undefined as unknown as Task;
         continue;
       }
+      if (
+        batch.length > 0 &&
+        (task.timeout !== undefined || task.signal !== undefined ||
+          this.#depth(task) <= 1)
+      ) break;
       if (!task.started) {
         if (!task.future.setRunningOrNotifyCancel()) {
           this.#unwatch(task);
@@ -303,10 +327,6 @@ export class Pool {
         }
         task.started = true;
       }
-      if (
-        batch.length > 0 &&
-        (task.timeout !== undefined || task.signal !== undefined)
-      ) break;
       queue[this.#head++] = undefined as unknown as Task;
       batch.push(task);
       room--;
@@ -420,16 +440,10 @@ export class Pool {
   }
 
   #onResults(slot: Slot, message: unknown[]): void {
-    const count = (message.length - 2) / 3;
-    if (count > 0) {
-      const ms = (message[1] as number) / count;
-      this.#taskMs = this.#taskMs === Infinity
-        ? ms
-        : this.#taskMs * 0.7 + ms * 0.3;
-    }
     const inflight = slot.inflight;
+    const fnMs = this.#fnMs;
     let done = 0;
-    for (let i = 2; i < message.length; i += 3) {
+    for (let i = 1; i < message.length; i += P.RESULT_FIELDS) {
       const id = message[i] as number;
       let task = inflight[done];
       if (task === undefined || task.id !== id) {
@@ -438,6 +452,9 @@ export class Pool {
         if (task === undefined) continue;
       }
       done++;
+      const ms = message[i + 3] as number;
+      const mean = fnMs.get(task.fn.id);
+      fnMs.set(task.fn.id, mean === undefined ? ms : mean * 0.7 + ms * 0.3);
       this.#settle(task, message[i + 1] as number, message[i + 2]);
     }
     inflight.splice(0, done);

@@ -10,7 +10,7 @@
 //   ---- Init (on the Worker, carries the port) --->
 //   ---- [RUN, id, fn, args, chunk, id, ...] ------>   runs them in order
 //   <--- [READY] or [INIT_FAILED, error] ----------     after the initializer
-//   <--- [RESULTS, busyMs, id, status, value, ...] -   batched, in task order
+//   <--- [RESULTS, id, status, value, ms, id, ...] -   batched, in task order
 //   <--- [FATAL, runningId, reason] ---------------     before the worker dies
 
 /**
@@ -36,6 +36,8 @@ export const PROTOCOL = {
   /** Result status: a chunk's values, and its error if one failed. */
   CHUNK: 2,
   TASK_FIELDS,
+  /** Values per result in a RESULTS message: id, status, value, run ms. */
+  RESULT_FIELDS: 4,
   /** The key of a result that asks to transfer, not copy, its buffers. */
   TRANSFER_KEY: "@concurrent/futures:transfer",
 } as const;
@@ -94,5 +96,5 @@ export type ToWorker = [typeof PROTOCOL.RUN, ...unknown[]];
 export type FromWorker =
   | [typeof PROTOCOL.READY]
   | [typeof PROTOCOL.INIT_FAILED, ErrorRecord | RawThrow]
-  | [typeof PROTOCOL.RESULTS, number, ...unknown[]]
+  | [typeof PROTOCOL.RESULTS, ...unknown[]]
   | [typeof PROTOCOL.FATAL, number, string];

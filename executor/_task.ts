@@ -6,6 +6,7 @@ import { describe } from "../future/_util.ts";
 // One spec per function or reference, so its source is read once and each
 // worker compiles it once (the worker caches by id).
 const specs = new WeakMap<object, FunctionSpec>();
+const bySource = new Map<string, FunctionSpec>();
 let nextId = 1;
 
 // Deno's built-ins written in JS (fetch, structuredClone, Deno.readTextFile)
@@ -47,7 +48,12 @@ export function functionSpec(task: unknown, action: string): FunctionSpec {
   if (task instanceof TaskRef) {
     spec = { id: nextId++, module: task.module, name: task.name };
   } else if (typeof task === "function") {
-    spec = { id: nextId++, source: sourceOf(task, action) };
+    // `pool.submit((x) => x + 1, i)` in a loop makes a new function each
+    // time: the same source shares one spec, so workers compile it once and
+    // the pool learns its cost.
+    const source = sourceOf(task, action);
+    spec = bySource.get(source) ?? { id: nextId++, source };
+    bySource.set(source, spec);
   } else {
     throw new TypeError(
       `Cannot ${action} as 'fn' must be a function or a task from fromModule(): current value is ${

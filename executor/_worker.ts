@@ -51,33 +51,33 @@ export function workerMain(
   let running = -1;
   let busy = false;
   let ready = false;
-  let outbox: unknown[] = [P.RESULTS, 0];
+  // [RESULTS, id, status, value, ms, id, ...]: ms is the task's run time.
+  let outbox: unknown[] = [P.RESULTS];
   let transfers: Transferable[] = [];
   let lastFlush = 0;
-  let busySince = 0;
+  // When the running task started.
+  let startedAt = 0;
   let dead = false;
 
   function flush(): void {
-    if (outbox.length === 2 || dead) return;
-    const now = performance.now();
-    outbox[1] = now - busySince;
-    busySince = now;
-    lastFlush = now;
+    if (outbox.length === 1 || dead) return;
+    lastFlush = performance.now();
     const message = outbox as FromWorker;
     const transfer = transfers;
-    outbox = [P.RESULTS, 0];
+    outbox = [P.RESULTS];
     transfers = [];
     try {
       endpoint.postMessage(message, transfer);
     } catch {
       // One result cannot be cloned: send each alone, failing only those.
-      for (let i = 2; i < message.length; i += 3) {
-        const one = [P.RESULTS, 0, message[i], message[i + 1], message[i + 2]];
+      for (let i = 1; i < message.length; i += P.RESULT_FIELDS) {
+        const one = message.slice(i, i + P.RESULT_FIELDS);
+        one.unshift(P.RESULTS);
         try {
-          endpoint.postMessage(one as FromWorker, transferIn(message[i + 2]));
+          endpoint.postMessage(one as FromWorker, transferIn(one[3]));
         } catch (error) {
-          one[3] = P.ERROR;
-          one[4] = toRecord(error);
+          one[2] = P.ERROR;
+          one[3] = toRecord(error);
           endpoint.postMessage(one as FromWorker);
         }
       }
@@ -106,7 +106,7 @@ export function workerMain(
       }
       value = marked.value;
     }
-    outbox.push(id, status, value);
+    outbox.push(id, status, value, performance.now() - startedAt);
   }
 
   function fatal(reason: string): void {
@@ -178,6 +178,7 @@ export function workerMain(
     moduleIds.add(spec.id);
     let loading = modules.get(url);
     if (loading === undefined) {
+      // A user module URL: publish warns it cannot analyze this, rightly.
       loading = import(url).catch((error) => {
         modules.delete(url);
         throw new TypeError(
@@ -262,7 +263,8 @@ export function workerMain(
       const chunk = queue[head + 3] === 1;
       queue[head + 2] = undefined;
       head += P.TASK_FIELDS;
-      if (performance.now() - lastFlush > FLUSH_MS) flush();
+      startedAt = performance.now();
+      if (startedAt - lastFlush > FLUSH_MS) flush();
       running = id;
       let value: unknown;
       try {
@@ -304,10 +306,7 @@ export function workerMain(
     endpoint.onmessage = (event) => {
       const data = event.data;
       for (let i = 1; i < data.length; i++) queue.push(data[i]);
-      if (!busy && ready) {
-        busySince = performance.now();
-        pump();
-      }
+      if (!busy && ready) pump();
     };
     // A task that ends its worker must fail only itself: say which one ran
     // before going (whatwg/html#5869: self.close() fires no event at all).
@@ -334,7 +333,7 @@ export function workerMain(
     const begin = () => {
       ready = true;
       endpoint.postMessage([P.READY]);
-      busySince = lastFlush = performance.now();
+      lastFlush = performance.now();
       pump();
     };
     if (init.initializer === undefined) return begin();
