@@ -20,8 +20,13 @@ import { fromRecord } from "./_error_record.ts";
 export interface WorkerHandle {
   /** Sends a message; throws `DataCloneError` when it cannot be cloned. */
   send(message: ToWorker, transfer: Transferable[]): void;
-  /** Stops the worker now; no event follows. */
-  terminate(): void;
+  /**
+   * Stops the worker now; no event follows. The promise, if any, settles
+   * once it is gone (a process has exited).
+   */
+  terminate(): void | Promise<void>;
+  /** The process id, for a process worker. */
+  pid?: number;
 }
 
 /** What a worker reports to the pool. */
@@ -47,6 +52,8 @@ export interface PoolOptions {
   name: string;
   initializer?: FunctionSpec;
   initargs?: unknown[];
+  /** Called once every worker is gone after close or break. */
+  onClosed?: () => Promise<void>;
 }
 
 /** A task's own limits, already validated; `transfer` already moved. */
@@ -110,6 +117,8 @@ export class Pool {
   #queue: Task[] = [];
   #head = 0;
   #slots = new Set<Slot>();
+  // Workers told to stop that are not gone yet (processes exiting).
+  #exiting = new Set<Promise<void>>();
   #nextId = 1;
   #workerCount = 0;
   #pumpScheduled = false;
@@ -237,7 +246,7 @@ export class Pool {
   #dispatch(): void {
     while (this.#head < this.#queue.length) {
       const first = this.#queue[this.#head];
-      if (first.future.done()) {
+      if (this.#gone(first)) {
         // Cancelled (or aborted) while it waited.
         this.#queue[this.#head++] = undefined as unknown as Task;
         this.#unwatch(first);
@@ -265,6 +274,13 @@ export class Pool {
       this.#queue = [];
       this.#head = 0;
     }
+  }
+
+  // Whether a queued task is done already: cancelled, or aborted, also when
+  // its signal fired while this pool was busy and its listener has not run.
+  #gone(task: Task): boolean {
+    if (task.signal?.aborted && !task.started) task.future.cancel();
+    return task.future.done();
   }
 
   // How many tasks of this task's function a worker may hold at once.
@@ -309,7 +325,7 @@ export class Pool {
     room = Math.min(room, this.#options.maxTasksPerWorker - slot.sent);
     while (room > 0 && this.#head < queue.length) {
       const task = queue[this.#head];
-      if (task.future.done()) {
+      if (this.#gone(task)) {
         this.#unwatch(task);
         queue[this.#head++] = undefined as unknown as Task;
         continue;
@@ -531,7 +547,11 @@ export class Pool {
   #remove(slot: Slot): void {
     this.#slots.delete(slot);
     clearTimeout(slot.dying);
-    slot.handle.terminate();
+    const gone = slot.handle.terminate();
+    if (gone !== undefined) {
+      this.#exiting.add(gone);
+      gone.finally(() => this.#exiting.delete(gone));
+    }
   }
 
   #break(error: BrokenExecutorError): void {
@@ -573,7 +593,13 @@ export class Pool {
       for (const slot of this.#slots) this.#remove(slot);
       clearTimeout(this.#idleTimer);
       this.#idleTimer = undefined;
-      this.#closed?.resolve();
+      // Resolve once every worker is gone, processes included.
+      const closed = this.#closed;
+      if (closed !== undefined) {
+        Promise.all(this.#exiting)
+          .then(() => this.#options.onClosed?.())
+          .then(() => closed.resolve());
+      }
       return;
     }
     if (this.#slots.size > 0 && this.#idleTimer === undefined) {

@@ -1,0 +1,248 @@
+// Pool side of a process worker: a `deno` child running `workerMain` with
+// `connectStdio`, reached through framed `node:v8` messages on its stdin and
+// stdout. A dead child, or garbage on the channel, is reported as `died`.
+import { deserialize, serialize } from "node:v8";
+import { PROTOCOL } from "./_protocol.ts";
+import { workerMain } from "./_worker.ts";
+import { connectStdio } from "./_process_child.ts";
+import type { SpawnWorker } from "./_pool.ts";
+
+const MAGIC = [0xcf, 0x46, 0x55, 0x01];
+// After SIGTERM, a child gets this long before SIGKILL: a task stuck in a
+// synchronous loop never handles SIGTERM, and must still stop.
+const KILL_GRACE_MS = 200;
+const NAMES = [
+  "read",
+  "write",
+  "net",
+  "env",
+  "run",
+  "ffi",
+  "sys",
+  "import",
+] as const;
+
+let childUrl: string | undefined;
+
+// The child program ships as a data: URL, so it loads with no permission
+// and from wherever this module was imported from.
+function programUrl(): string {
+  if (childUrl === undefined) {
+    const source = `(${workerMain})(${
+      JSON.stringify(PROTOCOL)
+    }, ${connectStdio});`;
+    const bytes = new TextEncoder().encode(source);
+    let binary = "";
+    for (const byte of bytes) binary += String.fromCharCode(byte);
+    childUrl = `data:application/javascript;base64,${btoa(binary)}`;
+  }
+  return childUrl;
+}
+
+/**
+ * `--allow-*` flags for a permission set (`undefined`: inherit what this
+ * program has, permission by permission).
+ */
+export function permissionFlags(
+  permissions: Deno.PermissionOptions | undefined,
+): string[] {
+  if (permissions === "none") return [];
+  const flags: string[] = [];
+  for (const name of NAMES) {
+    const grant = permissions === undefined || permissions === "inherit"
+      ? "inherit"
+      : permissions[name];
+    if (grant === true) flags.push(`--allow-${name}`);
+    else if (Array.isArray(grant) && grant.length > 0) {
+      flags.push(`--allow-${name}=${grant.join(",")}`);
+    } else if (grant === "inherit") {
+      // Only a whole permission can be inherited: Deno cannot list the
+      // paths or hosts of a partial grant.
+      const state = Deno.permissions.querySync(
+        { name } as Deno.PermissionDescriptor,
+      );
+      if (state.state === "granted") flags.push(`--allow-${name}`);
+    }
+  }
+  return flags;
+}
+
+// The reaper: a tiny `deno` process, one per pool, told each child's pid.
+// When the pool's program dies, even by SIGKILL, the reaper's stdin ends and
+// it kills the children: a child stuck in a synchronous loop never reads its
+// own stdin, so it could not notice by itself.
+function reaperMain(): void {
+  const pids = new Set<number>();
+  const decoder = new TextDecoder();
+  let rest = "";
+  (async () => {
+    for await (const chunk of Deno.stdin.readable) {
+      const lines = (rest + decoder.decode(chunk)).split("\n");
+      rest = lines.pop()!;
+      for (const line of lines) {
+        const pid = Number(line.slice(1));
+        if (line[0] === "+") pids.add(pid);
+        else pids.delete(pid);
+      }
+    }
+    for (const pid of pids) {
+      try {
+        Deno.kill(pid, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }
+  })();
+}
+
+interface Reaper {
+  watch(pid: number): void;
+  forget(pid: number): void;
+  close(): Promise<void>;
+}
+
+function startReaper(): Reaper {
+  const url = `data:application/javascript;base64,${
+    btoa(`(${reaperMain})();`)
+  }`;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-prompt", "--no-config", "--quiet", "--allow-run", url],
+    stdin: "piped",
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  // It must not keep this program alive.
+  child.unref();
+  const writer = child.stdin.getWriter();
+  const encoder = new TextEncoder();
+  const say = (line: string) =>
+    writer.write(encoder.encode(line + "\n")).catch(() => {});
+  return {
+    watch: (pid) => say(`+${pid}`),
+    forget: (pid) => say(`-${pid}`),
+    close: async () => {
+      await writer.close().catch(() => {});
+      // Unref'd, its exit would not keep the event loop waiting for it.
+      child.ref();
+      await child.status;
+    },
+  };
+}
+
+/** Starts `deno` child processes. */
+export function processSpawner(
+  options: { flags: string[]; memoryLimit?: number },
+): SpawnWorker & { close(): Promise<void> } {
+  let reaper: Reaper | undefined;
+  const args = [
+    "run",
+    "--no-prompt",
+    "--no-config",
+    "--quiet",
+    ...options.flags,
+  ];
+  if (options.memoryLimit !== undefined) {
+    args.push(`--v8-flags=--max-old-space-size=${options.memoryLimit}`);
+  }
+  const start: SpawnWorker = ({ initializer, initargs }, events) => {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [...args, programUrl()],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    reaper ??= startReaper();
+    const watcher = reaper;
+    watcher.watch(child.pid);
+    const writer = child.stdin.getWriter();
+    let alive = true;
+    let reason = "";
+    const send = (message: unknown) => {
+      const body = serialize(message);
+      const frame = new Uint8Array(8 + body.length);
+      frame.set(MAGIC);
+      new DataView(frame.buffer).setUint32(4, body.length, true);
+      frame.set(body, 8);
+      writer.write(frame).catch(() => {});
+    };
+    let graceTimer: ReturnType<typeof setTimeout> | undefined;
+    const kill = () => {
+      try {
+        child.kill("SIGTERM");
+        graceTimer ??= setTimeout(() => {
+          try {
+            child.kill("SIGKILL");
+          } catch {
+            // Already gone.
+          }
+        }, KILL_GRACE_MS);
+      } catch {
+        // Already gone.
+      }
+    };
+    const reading = (async () => {
+      let buffer = new Uint8Array(0);
+      for await (const chunk of child.stdout) {
+        const joined = new Uint8Array(buffer.length + chunk.length);
+        joined.set(buffer);
+        joined.set(chunk, buffer.length);
+        buffer = joined;
+        while (buffer.length >= 8) {
+          if (MAGIC.some((byte, i) => buffer[i] !== byte)) {
+            reason = "the process wrote garbage on the channel";
+            kill();
+            return;
+          }
+          const size = new DataView(buffer.buffer, buffer.byteOffset)
+            .getUint32(4, true);
+          if (buffer.length < 8 + size) break;
+          const message = deserialize(buffer.subarray(8, 8 + size));
+          buffer = buffer.slice(8 + size);
+          if (alive) events.message(message);
+        }
+      }
+    })().catch(() => {});
+    const exited = Promise.all([child.status, reading]).then(([status]) => {
+      clearTimeout(graceTimer);
+      watcher.forget(child.pid);
+      writer.close().catch(() => {});
+      if (!alive) return;
+      alive = false;
+      events.died(
+        reason ||
+          (status.signal
+            ? `the process was killed by ${status.signal}`
+            : `the process exited with code ${status.code}`),
+      );
+    });
+    send({ initializer, initargs });
+    return {
+      pid: child.pid,
+      send(message) {
+        try {
+          send(message);
+        } catch (error) {
+          // node:v8 says "could not be cloned" with a plain Error.
+          throw error instanceof DOMException ? error : new DOMException(
+            String((error as Error).message),
+            "DataCloneError",
+          );
+        }
+      },
+      terminate() {
+        if (alive) {
+          alive = false;
+          kill();
+        }
+        return exited;
+      },
+    };
+  };
+  return Object.assign(start, {
+    close: async () => {
+      const closing = reaper;
+      reaper = undefined;
+      await closing?.close();
+    },
+  });
+}
