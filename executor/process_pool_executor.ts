@@ -99,9 +99,10 @@ const OPTIONS = [
  * import assert from "node:assert/strict";
  *
  * await using pool = new ProcessPoolExecutor({ maxWorkers: 1 });
- * const runaway = pool.run(() => {
- *   while (true) { /* spin *\/ }
- * }, [], { timeout: 500 });
+ * const spin = () => {
+ *   while (true) Math.random();
+ * };
+ * const runaway = pool.run(spin, [], { timeout: 500 });
  * await assert.rejects(runaway.result(), TimeoutError);
  * assert.equal(await pool.submit((x: number) => x * 2, 21).result(), 42);
  * ```

@@ -1,0 +1,182 @@
+// What only a process pool can do: really stop a runaway task, contain one
+// that runs out of memory, survive a killed or babbling child, and never
+// leave a child behind.
+import assert from "node:assert/strict";
+import {
+  BrokenExecutorError,
+  ProcessPoolExecutor,
+  TimeoutError,
+} from "../../mod.ts";
+import { deadline } from "../_deadline.ts";
+
+const WAIT = 15_000;
+
+function alive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    // A zombie (state Z) has exited and is only waiting to be reaped.
+    return !/^\d+ \(.*\) Z/.test(stat);
+  } catch {
+    return false;
+  }
+}
+
+async function until(check: () => boolean, ms: number, what: string) {
+  await deadline(
+    new Promise<void>((resolve) => {
+      const poll = () => check() ? resolve() : setTimeout(poll, 20);
+      poll();
+    }),
+    ms,
+    what,
+  );
+}
+
+Deno.test("ProcessPoolExecutor.run() timeout kills a task stuck in a synchronous loop", async () => {
+  await using pool = new ProcessPoolExecutor({ maxWorkers: 1 });
+  const pid = await deadline(pool.submit(() => Deno.pid).result(), WAIT, "pid");
+  assert.ok(alive(pid));
+  const loop = pool.run(
+    () => {
+      while (true) { /* spin */ }
+    },
+    [],
+    { timeout: 200 },
+  );
+  await assert.rejects(deadline(loop.result(), WAIT, "timeout"), TimeoutError);
+  await until(() => !alive(pid), 3000, "the looping child to be gone");
+  assert.equal(await deadline(pool.submit(() => 2).result(), WAIT, "after"), 2);
+});
+
+Deno.test("ProcessPoolExecutor fails a task whose child is killed from outside; queued tasks run", async () => {
+  await using pool = new ProcessPoolExecutor({ maxWorkers: 1 });
+  const pid = await deadline(pool.submit(() => Deno.pid).result(), WAIT, "pid");
+  const victim = pool.submit(() => new Promise(() => {}));
+  const queued = pool.submit((x: number) => x * 2, 21);
+  await new Promise((r) => setTimeout(r, 100));
+  Deno.kill(pid, "SIGKILL");
+  await assert.rejects(
+    deadline(victim.result(), WAIT, "killed"),
+    (e) => e instanceof BrokenExecutorError && /SIGKILL/.test(e.message),
+  );
+  assert.equal(await deadline(queued.result(), WAIT, "queued"), 42);
+});
+
+Deno.test("ProcessPoolExecutor with memoryLimit fails a task that runs out of memory, alone", async () => {
+  await using pool = new ProcessPoolExecutor({
+    maxWorkers: 1,
+    memoryLimit: 64,
+  });
+  const hog = pool.submit(() => {
+    const hoard: number[][] = [];
+    while (true) hoard.push(new Array(100_000).fill(1.5));
+  });
+  const next = pool.submit(() => "alive");
+  await assert.rejects(
+    deadline(hog.result(), WAIT, "OOM"),
+    BrokenExecutorError,
+  );
+  assert.equal(await deadline(next.result(), WAIT, "next"), "alive");
+});
+
+Deno.test("ProcessPoolExecutor keeps a task's console.log and stdout writes off the channel", async () => {
+  await using pool = new ProcessPoolExecutor({ maxWorkers: 1 });
+  const value = await deadline(
+    pool.submit(() => {
+      console.log("\xcf\x46\x55\x01 looks like a frame");
+      Deno.stdout.writeSync(new Uint8Array([0xcf, 0x46, 0x55, 0x01, 9, 9]));
+      return "clean";
+    }).result(),
+    WAIT,
+    "noisy task",
+  );
+  assert.equal(value, "clean");
+  assert.equal(await pool.submit(() => 1).result(), 1);
+});
+
+Deno.test("ProcessPoolExecutor fails a task that writes garbage on the channel with BrokenExecutorError", async () => {
+  await using pool = new ProcessPoolExecutor({ maxWorkers: 1 });
+  const babbler = pool.submit(() => {
+    Deno.writeFileSync("/dev/stdout", new TextEncoder().encode("garbage!!"));
+    return new Promise(() => {});
+  });
+  await assert.rejects(
+    deadline(babbler.result(), WAIT, "garbage"),
+    (e) => e instanceof BrokenExecutorError && /garbage/.test(e.message),
+  );
+  assert.equal(await deadline(pool.submit(() => 3).result(), WAIT, "next"), 3);
+});
+
+Deno.test("ProcessPoolExecutor.terminateWorkers() and killWorkers() stop every child and break the pool", async () => {
+  for (const stop of ["terminateWorkers", "killWorkers"] as const) {
+    const pool = new ProcessPoolExecutor({ maxWorkers: 2 });
+    const pids = await deadline(
+      Promise.all([1, 2].map(() =>
+        pool.submit(async () => {
+          await new Promise((r) => setTimeout(r, 50));
+          return Deno.pid;
+        }).result()
+      )),
+      WAIT,
+      "pids",
+    );
+    // Both children busy, so the rest stays pending.
+    const running = [1, 2].map(() => pool.submit(() => new Promise(() => {})));
+    const pending = [1, 2, 3].map((n) => pool.submit((x: number) => x, n));
+    await new Promise((r) => setTimeout(r, 50));
+    pool[stop]();
+    for (const future of [...running, ...pending]) {
+      await assert.rejects(
+        deadline(future.result(), WAIT, stop),
+        BrokenExecutorError,
+      );
+    }
+    assert.throws(() => pool.submit(() => 1), BrokenExecutorError);
+    await deadline(pool.shutdown(), WAIT, "shutdown");
+    for (const pid of pids) assert.equal(alive(pid), false, `${stop}: ${pid}`);
+  }
+});
+
+Deno.test("ProcessPoolExecutor leaves no child behind when its program is killed with SIGKILL", async () => {
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/parent.ts`;
+  await Deno.writeTextFile(
+    file,
+    `import { ProcessPoolExecutor } from "${
+      new URL("../../mod.ts", import.meta.url).href
+    }";
+const pool = new ProcessPoolExecutor({ maxWorkers: 2 });
+const pids = await Promise.all([1, 2].map(() => pool.submit(async () => {
+  await new Promise((r) => setTimeout(r, 50));
+  return Deno.pid;
+}).result()));
+for (let i = 0; i < 2; i++) pool.submit(() => { while (true) { /* spin */ } });
+console.log(JSON.stringify(pids));
+await new Promise(() => {});
+`,
+  );
+  const parent = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--no-config", file],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = parent.stdout.getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await deadline(reader.read(), WAIT, "child pids");
+    if (done) break;
+    text += new TextDecoder().decode(value);
+  }
+  const pids = JSON.parse(text) as number[];
+  await new Promise((r) => setTimeout(r, 200));
+  assert.ok(pids.every(alive));
+  parent.kill("SIGKILL");
+  await parent.status;
+  await reader.cancel();
+  await until(
+    () => !pids.some(alive),
+    5000,
+    "the orphaned children to be gone",
+  );
+  await Deno.remove(dir, { recursive: true });
+});
