@@ -12,6 +12,8 @@ import {
   type FunctionSpec,
   PROTOCOL as P,
   type RawThrow,
+  RESULT,
+  type StatusMark,
   type ToWorker,
 } from "./_protocol.ts";
 import { fromRecord } from "./_error_record.ts";
@@ -459,8 +461,8 @@ export class Pool {
     const inflight = slot.inflight;
     const fnMs = this.#fnMs;
     let done = 0;
-    for (let i = 1; i < message.length; i += P.RESULT_FIELDS) {
-      const id = message[i] as number;
+    for (let i = 1; i < message.length; i += RESULT.SIZE) {
+      const id = message[i + RESULT.ID] as number;
       let task = inflight[done];
       if (task === undefined || task.id !== id) {
         // Never expected: results come in the order tasks were sent.
@@ -468,10 +470,15 @@ export class Pool {
         if (task === undefined) continue;
       }
       done++;
-      const ms = message[i + 3] as number;
+      const ms = message[i + RESULT.MS] as number;
       const mean = fnMs.get(task.fn.id);
       fnMs.set(task.fn.id, mean === undefined ? ms : mean * 0.7 + ms * 0.3);
-      this.#settle(task, message[i + 1] as number, message[i + 2]);
+      const status = message[i + RESULT.STATUS] as number | StatusMark;
+      this.#settle(
+        task,
+        typeof status === "number" ? status : status.status,
+        message[i + RESULT.VALUE],
+      );
     }
     inflight.splice(0, done);
     if (inflight.length === 0) {
@@ -510,33 +517,37 @@ export class Pool {
     );
   }
 
-  // Takes a worker out of the pool: the task it was running (`runningId`;
-  // `undefined` when unknown: the oldest it was sent) fails with
-  // BrokenExecutorError, the tasks it had not started go back to the front
-  // of the queue, and a new worker starts when there is work for it.
-  #retire(slot: Slot, reason: string, runningId: number | undefined): void {
+  // Takes a worker out of the pool. The task that killed it (`culprit`: the
+  // id the worker named, -1 for none; `undefined` when it died without a
+  // word: the oldest it was sent, since results are flushed before the
+  // worker yields) fails with BrokenExecutorError. Tasks it had not started
+  // go back to the front of the queue; one that ran but whose result was
+  // lost with the worker fails too, as it must never run twice.
+  #retire(slot: Slot, reason: string, culprit: number | undefined): void {
     if (!this.#slots.has(slot)) return;
     this.#remove(slot);
     const inflight = slot.inflight;
-    const blamed = runningId ?? inflight[0]?.id;
+    const blamed = culprit === undefined
+      ? 0
+      : inflight.findIndex((task) => task.id === culprit);
     const requeue: Task[] = [];
-    for (const task of inflight) {
-      if (task.id === blamed) {
-        this.#unwatch(task);
-        if (!task.future.done()) {
-          task.future.setException(
-            new BrokenExecutorError(
-              `Worker ${slot.name} died under the task: ${reason}`,
-              { cause: reason },
-            ),
-          );
-        }
-      } else if (!task.future.done()) {
+    inflight.forEach((task, i) => {
+      if (task.future.done()) return this.#unwatch(task);
+      if (blamed < 0 || i > blamed) {
         clearTimeout(task.timer);
         task.timer = undefined;
-        requeue.push(task);
+        return requeue.push(task);
       }
-    }
+      this.#unwatch(task);
+      task.future.setException(
+        new BrokenExecutorError(
+          i === blamed
+            ? `Worker ${slot.name} died under the task: ${reason}`
+            : `Worker ${slot.name} died before the task's result was sent: ${reason}`,
+          { cause: reason },
+        ),
+      );
+    });
     inflight.length = 0;
     if (requeue.length > 0) {
       this.#queue.splice(this.#head, 0, ...requeue);

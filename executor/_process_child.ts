@@ -24,9 +24,14 @@ export function connectStdio(
   Object.defineProperty(stdout, "write", {
     value: (data: Uint8Array) => Promise.resolve(toStderr(data)),
   });
+  // Nor close it: the pool would hear nothing more, and see no end either
+  // (closing Deno's stdout leaves fd 1 open).
+  Object.defineProperty(stdout, "close", { value: () => {} });
   for (const method of ["log", "info", "debug", "dir", "table"] as const) {
     (console as unknown as Record<string, unknown>)[method] = console.error;
   }
+  // Taken before any task runs: workerMain then closes stdin to tasks.
+  const reader = Deno.stdin.readable.getReader();
 
   import("node:v8").then((v8) => {
     const endpoint: Endpoint = {
@@ -37,14 +42,19 @@ export function connectStdio(
         frame.set(MAGIC);
         new DataView(frame.buffer).setUint32(4, body.length, true);
         frame.set(body, 8);
-        for (let done = 0; done < frame.length;) {
-          done += writeOut(frame.subarray(done));
+        try {
+          for (let done = 0; done < frame.length;) {
+            done += writeOut(frame.subarray(done));
+          }
+        } catch {
+          // The channel is gone: a worker that cannot report must go, so
+          // that the pool sees it die.
+          exit(70);
         }
       },
     };
     let started = false;
     let buffer = new Uint8Array(0);
-    const reader = Deno.stdin.readable.getReader();
     const pump = async (): Promise<void> => {
       while (true) {
         const { done, value } = await reader.read();

@@ -131,7 +131,7 @@ function startReaper(): Reaper {
 
 /** Starts `deno` child processes. */
 export function processSpawner(
-  options: { flags: string[]; memoryLimit?: number },
+  options: { flags: string[]; memoryLimit?: number; scoped: boolean },
 ): SpawnWorker & { close(): Promise<void> } {
   let reaper: Reaper | undefined;
   const args = [
@@ -166,6 +166,7 @@ export function processSpawner(
       writer.write(frame).catch(() => {});
     };
     let graceTimer: ReturnType<typeof setTimeout> | undefined;
+    let closing: ReturnType<typeof setTimeout> | undefined;
     const kill = () => {
       try {
         child.kill("SIGTERM");
@@ -180,6 +181,9 @@ export function processSpawner(
         // Already gone.
       }
     };
+    // Frames in, until stdout ends. Anything else on it (garbage, a frame
+    // that does not deserialize) ends the child; so does stdout closing
+    // while the child lives, since it can no longer report.
     const reading = (async () => {
       let buffer = new Uint8Array(0);
       for await (const chunk of child.stdout) {
@@ -189,9 +193,7 @@ export function processSpawner(
         buffer = joined;
         while (buffer.length >= 8) {
           if (MAGIC.some((byte, i) => buffer[i] !== byte)) {
-            reason = "the process wrote garbage on the channel";
-            kill();
-            return;
+            throw new Error("the process wrote garbage on the channel");
           }
           const size = new DataView(buffer.buffer, buffer.byteOffset)
             .getUint32(4, true);
@@ -201,9 +203,21 @@ export function processSpawner(
           if (alive) events.message(message);
         }
       }
-    })().catch(() => {});
+      // stdout ended: the child is exiting, or it closed stdout and can no
+      // longer report.
+      closing = setTimeout(() => {
+        reason ||= "the process closed its channel";
+        kill();
+      }, KILL_GRACE_MS);
+    })().catch((error) => {
+      reason ||= error instanceof Error && /^the process/.test(error.message)
+        ? error.message
+        : `the process wrote garbage on the channel: ${error}`;
+      kill();
+    });
     const exited = Promise.all([child.status, reading]).then(([status]) => {
       clearTimeout(graceTimer);
+      clearTimeout(closing);
       watcher.forget(child.pid);
       writer.close().catch(() => {});
       if (!alive) return;
@@ -215,18 +229,19 @@ export function processSpawner(
             : `the process exited with code ${status.code}`),
       );
     });
-    send({ initializer, initargs });
+    send({ initializer, initargs, scoped: options.scoped });
     return {
       pid: child.pid,
       send(message) {
         try {
           send(message);
         } catch (error) {
-          // node:v8 says "could not be cloned" with a plain Error.
-          throw error instanceof DOMException ? error : new DOMException(
-            String((error as Error).message),
-            "DataCloneError",
-          );
+          // node:v8 says "could not be cloned" with a plain Error; a getter's
+          // own error goes as it is.
+          throw error instanceof Error && error.constructor === Error &&
+              / could not be cloned\.$/.test(error.message)
+            ? new DOMException(error.message, "DataCloneError")
+            : error;
         }
       },
       terminate() {

@@ -8,19 +8,40 @@
 //
 //   pool                                   worker
 //   ---- Init (on the Worker, carries the port) --->
-//   ---- [RUN, id, fn, args, chunk, id, ...] ------>   runs them in order
+//   ---- [RUN, task record, task record, ...] ----->   runs them in order
 //   <--- [READY] or [INIT_FAILED, error] ----------     after the initializer
-//   <--- [RESULTS, id, status, value, ms, id, ...] -   batched, in task order
-//   <--- [FATAL, runningId, reason] ---------------     before the worker dies
+//   <--- [RESULTS, result record, ...] ------------     batched, in task order
+//   <--- [FATAL, culprit id, reason] --------------     before the worker dies
+//
+// Records travel flat, so a batch of ten thousand tasks is one array of
+// primitives and argument lists, not ten thousand objects: record k of a
+// message starts at `1 + k * SIZE`, and its fields sit at the offsets below.
 
-/**
- * Tasks travel flat, `TASK_FIELDS` values each, so a batch of ten thousand
- * is one array of primitives and argument lists, not ten thousand objects:
- * the task's id; its function (the id alone once the worker has its
- * `FunctionSpec`); its arguments (for a chunk, one argument list per call);
- * and 1 for a `map` chunk, else 0.
- */
-export const TASK_FIELDS = 4;
+/** The fields of a task record in a RUN message. */
+export const TASK = {
+  /** The task's id, unique in its pool. */
+  ID: 0,
+  /** Its `FunctionSpec`, or the spec's id once the worker has it. */
+  FN: 1,
+  /** Its arguments (for a chunk, one argument list per call). */
+  ARGS: 2,
+  /** 1 for a `map` chunk, else 0. */
+  CHUNK: 3,
+  SIZE: 4,
+} as const;
+
+/** The fields of a result record in a RESULTS message. */
+export const RESULT = {
+  /** The task's id. */
+  ID: 0,
+  /** OK, ERROR or CHUNK; a `StatusMark` when the value may run code. */
+  STATUS: 1,
+  /** The value, an `ErrorRecord`/`RawThrow`, or a `ChunkRecord`. */
+  VALUE: 2,
+  /** How long the task ran in the worker, in ms. */
+  MS: 3,
+  SIZE: 4,
+} as const;
 
 /** Message kinds and result statuses, shared by both sides. */
 export const PROTOCOL = {
@@ -28,6 +49,7 @@ export const PROTOCOL = {
   READY: 1,
   INIT_FAILED: 2,
   RESULTS: 3,
+  /** [FATAL, the id of the task that killed the worker or -1, reason]. */
   FATAL: 4,
   /** Result status: the value. */
   OK: 0,
@@ -35,15 +57,24 @@ export const PROTOCOL = {
   ERROR: 1,
   /** Result status: a chunk's values, and its error if one failed. */
   CHUNK: 2,
-  TASK_FIELDS,
-  /** Values per result in a RESULTS message: id, status, value, run ms. */
-  RESULT_FIELDS: 4,
+  TASK,
+  RESULT,
   /** The key of a result that asks to transfer, not copy, its buffers. */
   TRANSFER_KEY: "@concurrent/futures:transfer",
 } as const;
 
 /** The constants' type, for the worker side that receives them. */
 export type Protocol = typeof PROTOCOL;
+
+/**
+ * The status of a result whose value is an object: cloning it may run the
+ * task's code (a getter), which may throw or end the worker. The mark is
+ * cloned just before the value and its getter tells the worker whose value
+ * is being cloned, so such a fault is blamed on that task alone.
+ */
+export interface StatusMark {
+  status: number;
+}
 
 /** How a worker finds a task's function. */
 export interface FunctionSpec {
@@ -62,6 +93,11 @@ export interface InitMessage {
   port: MessagePort;
   initializer?: FunctionSpec;
   initargs?: unknown[];
+  /**
+   * The pool's permissions are scoped: close what a worker could reach
+   * without a permission check (storage, channels, stdin, signals).
+   */
+  scoped?: boolean;
 }
 
 /** An error as it crosses the boundary: rebuilt by the pool. */

@@ -41,7 +41,10 @@ export function threadSpawner(
       events.died(event.message);
     };
     worker.onmessageerror = (event) => event.preventDefault();
-    worker.postMessage({ port: port2, initializer, initargs }, [port2]);
+    const scoped = permissions !== undefined;
+    worker.postMessage({ port: port2, initializer, initargs, scoped }, [
+      port2,
+    ]);
     return {
       send: (message, transfer) => port1.postMessage(message, transfer),
       terminate: () => {

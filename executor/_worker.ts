@@ -9,6 +9,7 @@ import type {
   InitMessage,
   Protocol,
   RawThrow,
+  StatusMark,
   ToWorker,
 } from "./_protocol.ts";
 
@@ -36,6 +37,9 @@ export function workerMain(
   // once. The price: a result may wait for at most one task that started
   // less than FLUSH_MS after it.
   const FLUSH_MS = 0.5;
+  // Causes deeper than this are cut (an error may be its own cause).
+  const MAX_CAUSES = 16;
+  const T = P.TASK, R = P.RESULT;
   const functions = new Map<number, (...args: unknown[]) => unknown>();
   // Every spec received: the pool sends a spec once, so a task whose module
   // or export was missing the first time must be resolved again by id.
@@ -44,7 +48,7 @@ export function workerMain(
   // Ids of module tasks: their ReferenceErrors are the module's own.
   const moduleIds = new Set<number>();
   let endpoint: Endpoint;
-  // Tasks in the flat form of `_protocol.ts`, P.TASK_FIELDS values each.
+  // Task records in the flat form of `_protocol.ts`, from `head` on.
   let queue: unknown[] = [];
   let head = 0;
   // The id of the task running now, or -1.
@@ -58,41 +62,90 @@ export function workerMain(
   // When the running task started.
   let startedAt = 0;
   let dead = false;
+  // While postMessage clones a RESULTS message: that message, and the offset
+  // of the result record whose value is being cloned (its StatusMark's
+  // getter sets it), so a getter that throws or ends the worker is blamed
+  // on its own task.
+  let sending: unknown[] | undefined;
+  let cloning = -1;
+  // Inside fatal(): a getter run again while the last results go out must
+  // not end the worker before FATAL is sent.
+  let inFatal = false;
 
   function flush(): void {
     if (outbox.length === 1 || dead) return;
     lastFlush = performance.now();
-    const message = outbox as FromWorker;
+    const message = outbox;
     const transfer = transfers;
     outbox = [P.RESULTS];
     transfers = [];
+    post(message, transfer);
+  }
+
+  // Posts a RESULTS message. A value that cannot be cloned, or whose getter
+  // throws, fails only its own task: its record becomes that error and the
+  // message is posted again.
+  function post(message: unknown[], transfer: Transferable[]): void {
+    const outer = sending;
+    sending = message;
     try {
-      endpoint.postMessage(message, transfer);
-    } catch {
-      // One result cannot be cloned: send each alone, failing only those.
-      for (let i = 1; i < message.length; i += P.RESULT_FIELDS) {
-        const one = message.slice(i, i + P.RESULT_FIELDS);
-        one.unshift(P.RESULTS);
+      while (!dead || inFatal) {
+        cloning = -1;
         try {
-          endpoint.postMessage(one as FromWorker, transferIn(one[3]));
+          endpoint.postMessage(message as FromWorker, transfer);
+          return;
         } catch (error) {
-          one[2] = P.ERROR;
-          one[3] = toRecord(error);
-          endpoint.postMessage(one as FromWorker);
+          if (cloning < 0) return postEach(message);
+          message[cloning + R.STATUS] = P.ERROR;
+          message[cloning + R.VALUE] = toRecord(cloneError(error));
         }
+      }
+    } finally {
+      sending = outer;
+    }
+  }
+
+  // The transfer list itself failed (a detached buffer): each result alone.
+  function postEach(message: unknown[]): void {
+    for (let i = 1; i < message.length; i += R.SIZE) {
+      const one = message.slice(i, i + R.SIZE);
+      one.unshift(P.RESULTS);
+      cloning = i;
+      try {
+        endpoint.postMessage(one as FromWorker, transferIn(one[1 + R.VALUE]));
+      } catch (error) {
+        one[1 + R.STATUS] = P.ERROR;
+        one[1 + R.VALUE] = toRecord(cloneError(error));
+        endpoint.postMessage(one as FromWorker);
       }
     }
   }
 
-  function transferIn(value: unknown): Transferable[] {
-    return transfers.filter((t) => containsBuffer(value, t));
+  // node:v8 (a process worker) reports an uncloneable value with a plain
+  // Error; postMessage with a DataCloneError. Make both the latter.
+  function cloneError(error: unknown): unknown {
+    return error instanceof Error && error.constructor === Error &&
+        / could not be cloned\.$/.test(error.message)
+      ? new DOMException(error.message, "DataCloneError")
+      : error;
   }
 
-  function containsBuffer(value: unknown, t: Transferable): boolean {
+  function transferIn(value: unknown): Transferable[] {
+    return transfers.filter((t) => containsBuffer(value, t, new Set()));
+  }
+
+  function containsBuffer(
+    value: unknown,
+    t: Transferable,
+    seen: Set<unknown>,
+  ): boolean {
     if (value === t) return true;
-    if (value === null || typeof value !== "object") return false;
+    if (value === null || typeof value !== "object" || seen.has(value)) {
+      return false;
+    }
+    seen.add(value);
     if (ArrayBuffer.isView(value)) return value.buffer === t;
-    return Object.values(value).some((v) => containsBuffer(v, t));
+    return Object.values(value).some((v) => containsBuffer(v, t, seen));
   }
 
   function settle(id: number, status: number, value: unknown): void {
@@ -106,21 +159,79 @@ export function workerMain(
       }
       value = marked.value;
     }
-    outbox.push(id, status, value, performance.now() - startedAt);
+    const at = outbox.length;
+    outbox.push(
+      id,
+      status === P.ERROR || isPlain(value) ? status : mark(at, status),
+      value,
+      performance.now() - startedAt,
+    );
   }
 
+  // A value whose cloning runs no code of the task's.
+  function isPlain(value: unknown): boolean {
+    return value === null ||
+      (typeof value !== "object" && typeof value !== "function" &&
+        typeof value !== "symbol");
+  }
+
+  function mark(at: number, status: number): StatusMark {
+    return {
+      get status() {
+        cloning = at;
+        return status;
+      },
+    };
+  }
+
+  // Says which task ended the worker, before it goes. Dying while a getter
+  // runs as a result is cloned blames that result's task and still delivers
+  // the rest of the batch, which is done.
   function fatal(reason: string): void {
     if (dead) return;
-    flush();
-    dead = true;
-    endpoint.postMessage([P.FATAL, running, reason]);
+    inFatal = true;
+    let culprit = running;
+    try {
+      const batch = sending;
+      if (batch !== undefined && cloning >= 0) {
+        culprit = batch[cloning + R.ID] as number;
+        const rest: unknown[] = [P.RESULTS];
+        for (let i = 1; i < batch.length; i += R.SIZE) {
+          if (i !== cloning) rest.push(...batch.slice(i, i + R.SIZE));
+        }
+        if (rest.length > 1) post(rest, []);
+      } else {
+        flush();
+      }
+    } catch {
+      // Dying: what could not be sent is the pool's to retry.
+    } finally {
+      dead = true;
+      inFatal = false;
+    }
+    endpoint.postMessage([P.FATAL, culprit, reason]);
   }
 
-  function toRecord(error: unknown): ErrorRecord | RawThrow {
+  // A thrown value as it crosses the boundary. Never throws: a value whose
+  // reading throws (a hostile getter, a Proxy) becomes a record saying so.
+  function toRecord(error: unknown, depth = 0): ErrorRecord | RawThrow {
+    try {
+      return recordOf(error, depth);
+    } catch (unreadable) {
+      return {
+        error: true,
+        name: "Error",
+        message: `The task threw a value that cannot be read: ${
+          safeString(unreadable)
+        }`,
+      };
+    }
+  }
+
+  function recordOf(error: unknown, depth: number): ErrorRecord | RawThrow {
     if (!(error instanceof Error)) {
       try {
-        structuredClone(error);
-        return { error: false, value: error };
+        return { error: false, value: structuredClone(error) };
       } catch {
         return { error: false, value: String(error) };
       }
@@ -132,19 +243,41 @@ export function workerMain(
       stack: typeof error.stack === "string" ? error.stack : undefined,
     };
     if (error instanceof DOMException) record.dom = true;
-    if ("cause" in error && error.cause !== undefined) {
-      if (error.cause instanceof Error) {
-        record.cause = toRecord(error.cause);
+    if ("cause" in error && error.cause !== undefined && depth < MAX_CAUSES) {
+      const cause = error.cause;
+      if (cause instanceof Error) {
+        record.cause = toRecord(cause, depth + 1);
         record.causeIsError = true;
       } else {
         try {
-          record.cause = structuredClone(error.cause);
+          record.cause = structuredClone(cause);
         } catch {
-          record.cause = String(error.cause);
+          record.cause = safeString(cause);
         }
       }
     }
     return record;
+  }
+
+  function safeString(value: unknown): string {
+    try {
+      return String(value);
+    } catch {
+      return typeof value;
+    }
+  }
+
+  // A task's error, explained where it can be, as a record.
+  function failure(
+    error: unknown,
+    fn: number | FunctionSpec,
+  ): ErrorRecord | RawThrow {
+    try {
+      explain(error, fn);
+    } catch {
+      // A frozen or hostile error keeps its own message.
+    }
+    return toRecord(error);
   }
 
   function compile(spec: FunctionSpec): (...args: unknown[]) => unknown {
@@ -248,8 +381,8 @@ export function workerMain(
   }
 
   function onSettled(id: number, status: number, value: unknown): void {
-    running = -1;
     settle(id, status, value);
+    running = -1;
     pump();
   }
 
@@ -257,12 +390,12 @@ export function workerMain(
   function pump(): void {
     busy = true;
     while (head < queue.length && !dead) {
-      const id = queue[head] as number;
-      const spec = queue[head + 1] as number | FunctionSpec;
-      const args = queue[head + 2] as unknown[];
-      const chunk = queue[head + 3] === 1;
-      queue[head + 2] = undefined;
-      head += P.TASK_FIELDS;
+      const id = queue[head + T.ID] as number;
+      const spec = queue[head + T.FN] as number | FunctionSpec;
+      const args = queue[head + T.ARGS] as unknown[];
+      const chunk = queue[head + T.CHUNK] === 1;
+      queue[head + T.ARGS] = undefined;
+      head += T.SIZE;
       startedAt = performance.now();
       if (startedAt - lastFlush > FLUSH_MS) flush();
       running = id;
@@ -279,7 +412,7 @@ export function workerMain(
           value = isThenable(fn) ? fn.then((f) => f(...args)) : fn(...args);
         }
       } catch (error) {
-        settle(id, P.ERROR, toRecord(explain(error, spec)));
+        settle(id, P.ERROR, failure(error, spec));
         continue;
       }
       if (isThenable(value)) {
@@ -288,7 +421,7 @@ export function workerMain(
         const status = chunk ? P.CHUNK : P.OK;
         Promise.resolve(value).then(
           (v) => onSettled(id, status, v),
-          (error) => onSettled(id, P.ERROR, toRecord(explain(error, spec))),
+          (error) => onSettled(id, P.ERROR, failure(error, spec)),
         );
         return;
       }
@@ -301,6 +434,123 @@ export function workerMain(
     flush();
   }
 
+  // Puts a closed stdin in place of Deno's and node's: in a thread it is the
+  // program's input, in a process worker the pool's channel (a frame a task
+  // took would never run).
+  function closeStdin(taken: () => never): void {
+    if (connect === undefined) Deno.stdin.close();
+    const stdin = {
+      read: () => new Promise<never>(() => taken()),
+      readSync: taken,
+      get readable(): never {
+        return taken();
+      },
+      setRaw: taken,
+      isTerminal: () => false,
+      close() {},
+      [Symbol.dispose]() {},
+    };
+    Object.defineProperty(Deno, "stdin", { value: stdin, writable: false });
+    const process = (globalThis as unknown as { process?: object }).process;
+    if (process !== undefined) {
+      Object.defineProperty(process, "stdin", { get: taken });
+    }
+  }
+
+  // A pool with scoped permissions shares nothing with the program: close
+  // what a worker reaches without a permission check (surveyed on Deno
+  // 2.9.6). Each is replaced where it lives, on the global scope or its
+  // prototypes, so no original stays reachable from JavaScript.
+  function closeShared(): void {
+    const closed = (what: string, why: string) => (): never => {
+      throw new Deno.errors.NotCapable(
+        `${what} is closed in a pool with scoped permissions: ${why}`,
+      );
+    };
+    // `get` replaces a getter (an attribute); `value` a function.
+    const replace = (
+      holder: object,
+      key: string,
+      descriptor: { get: () => never } | { value: unknown },
+    ) => {
+      for (
+        let o: object | null = holder;
+        o !== null;
+        o = Object.getPrototypeOf(o)
+      ) {
+        if (!Object.hasOwn(o, key)) continue;
+        Object.defineProperty(o, key, { ...descriptor, configurable: false });
+      }
+    };
+    replace(globalThis, "caches", {
+      get: closed(
+        "The Cache API (caches)",
+        "its storage is shared with the program and persists on disk without write permission",
+      ),
+    });
+    for (const key of ["localStorage", "sessionStorage"]) {
+      replace(globalThis, key, {
+        get: closed(
+          `Web Storage (${key})`,
+          "it persists on disk without write permission, shared by every program's process pool",
+        ),
+      });
+    }
+    replace(navigator, "locks", {
+      get: closed(
+        "The Web Locks API (navigator.locks)",
+        "its locks are shared with the program and its other workers",
+      ),
+    });
+    const channel = closed(
+      "BroadcastChannel",
+      "it is a channel to the program and its other workers",
+    );
+    replace(globalThis, "BroadcastChannel", {
+      value: function BroadcastChannel() {
+        channel();
+      },
+    });
+    // With --unstable-kv.
+    const kv = closed(
+      "Deno.openKv()",
+      "its default store persists on disk without write permission",
+    );
+    replace(Deno, "openKv", { value: () => new Promise<never>(() => kv()) });
+    // The program's own input (a process worker's stdin is closed always).
+    if (connect === undefined) {
+      closeStdin(closed("stdin", "it is the program's own input"));
+    }
+    // A signal listener would take the program's signals: one on SIGINT
+    // keeps Ctrl-C from stopping it.
+    const signals = closed(
+      "Listening to signals",
+      "a listener would take the program's own signals",
+    );
+    replace(Deno, "addSignalListener", { value: signals });
+    const process = (globalThis as unknown as {
+      process?: Record<string, unknown>;
+    })
+      .process;
+    if (process !== undefined) {
+      for (
+        const method of [
+          "on",
+          "addListener",
+          "once",
+          "prependListener",
+          "prependOnceListener",
+        ]
+      ) {
+        const original = process[method] as (...args: unknown[]) => unknown;
+        process[method] = function (event: unknown, ...rest: unknown[]) {
+          if (typeof event === "string" && event.startsWith("SIG")) signals();
+          return original.call(this, event, ...rest);
+        };
+      }
+    }
+  }
+
   function start(port: Endpoint, init: InitMessage): void {
     endpoint = port;
     endpoint.onmessage = (event) => {
@@ -308,15 +558,27 @@ export function workerMain(
       for (let i = 1; i < data.length; i++) queue.push(data[i]);
       if (!busy && ready) pump();
     };
+    if (connect !== undefined) {
+      closeStdin(() => {
+        throw new Deno.errors.NotCapable(
+          "stdin is closed in a ProcessPoolExecutor worker: it is the pool's channel to this process",
+        );
+      });
+    }
+    if (init.scoped) closeShared();
     // A task that ends its worker must fail only itself: say which one ran
     // before going (whatwg/html#5869: self.close() fires no event at all).
+    // Called again by a getter while fatal() sends the last results, they
+    // throw instead, so that FATAL still goes out.
     const close = globalThis.close;
     globalThis.close = () => {
+      if (inFatal) throw new Error("The worker is already closing");
       fatal("the task called close()");
       close();
     };
     const exit = Deno.exit;
     Deno.exit = (code?: number): never => {
+      if (inFatal) throw new Error("The worker is already exiting");
       fatal(`the task called Deno.exit(${code ?? ""})`);
       return exit(code);
     };

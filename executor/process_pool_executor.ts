@@ -116,6 +116,9 @@ export class ProcessPoolExecutor extends Executor {
    * @param options The pool's options.
    * @throws {TypeError} For an unknown option, or a value of the wrong type.
    * @throws {RangeError} For a number out of range.
+   * @throws {Deno.errors.NotCapable} When the program may not run
+   * `Deno.execPath()` (no `--allow-run`), or for `permissions` wider than
+   * the program's own.
    */
   constructor(options: ProcessPoolExecutorOptions = {}) {
     super();
@@ -141,9 +144,11 @@ export class ProcessPoolExecutor extends Executor {
       }
     }
     const permissions = resolvePermissions(options.permissions, owner);
+    checkCanRun(owner);
     const spawn = processSpawner({
       flags: permissionFlags(permissions),
       memoryLimit,
+      scoped: permissions !== undefined,
     });
     this.#state = {
       owner,
@@ -215,5 +220,19 @@ export class ProcessPoolExecutor extends Executor {
    */
   killWorkers(): void {
     this.#state.pool.terminate("The pool's workers were killed");
+  }
+}
+
+// A child is `Deno.execPath()` run as a subprocess: without permission to run
+// it, no task could ever start, so say so now rather than at a first task.
+function checkCanRun(owner: string): void {
+  const command = Deno.execPath();
+  const { state } = Deno.permissions.querySync({ name: "run", command });
+  if (state !== "granted") {
+    throw new Deno.errors.NotCapable(
+      `Cannot create ${owner} as the program may not run ${
+        JSON.stringify(command)
+      }, which starts its workers: run with --allow-run (or --allow-run=${command}), or use ThreadPoolExecutor`,
+    );
   }
 }

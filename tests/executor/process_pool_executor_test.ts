@@ -180,3 +180,104 @@ await new Promise(() => {});
   );
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("ProcessPoolExecutor fails a task that writes a well-framed but unreadable message with BrokenExecutorError", async () => {
+  await using pool = new ProcessPoolExecutor({ maxWorkers: 1 });
+  const forger = pool.submit(() => {
+    // The channel's frame header (magic, little-endian length), then bytes
+    // that node:v8 cannot deserialize.
+    const frame = new Uint8Array([
+      0xcf,
+      0x46,
+      0x55,
+      0x01,
+      4,
+      0,
+      0,
+      0,
+      1,
+      2,
+      3,
+      4,
+    ]);
+    Deno.writeFileSync("/dev/stdout", frame);
+    return new Promise(() => {});
+  });
+  await assert.rejects(
+    deadline(forger.result(), WAIT, "unreadable frame"),
+    (e) => e instanceof BrokenExecutorError && /garbage/.test(e.message),
+  );
+  assert.equal(await deadline(pool.submit(() => 4).result(), WAIT, "next"), 4);
+});
+
+Deno.test("ProcessPoolExecutor keeps the channel when a task closes stdout, and fails a task that closes fd 1 with BrokenExecutorError", async () => {
+  await using pool = new ProcessPoolExecutor({ maxWorkers: 1 });
+  const closer = pool.submit(() => {
+    Deno.stdout.close();
+    return "still heard";
+  });
+  assert.equal(
+    await deadline(closer.result(), WAIT, "Deno.stdout.close()"),
+    "still heard",
+  );
+  const fd = pool.submit(async () => {
+    const fs = await import("node:fs");
+    fs.closeSync(1);
+    return "unheard";
+  });
+  await assert.rejects(
+    deadline(fd.result(), WAIT, "closed fd 1"),
+    BrokenExecutorError,
+  );
+  assert.equal(await deadline(pool.submit(() => 5).result(), WAIT, "next"), 5);
+});
+
+Deno.test("ProcessPoolExecutor fails an uncloneable result and argument with DataCloneError", async () => {
+  await using pool = new ProcessPoolExecutor({ maxWorkers: 1 });
+  const result = await deadline(
+    pool.submit(() => Symbol("s")).exception(),
+    WAIT,
+    "result",
+  ) as Error;
+  assert.equal(result.name, "DataCloneError");
+  assert.ok(result instanceof DOMException);
+  const argument = (() => {
+    try {
+      return pool.submit((s: unknown) => typeof s, Symbol("a"));
+    } catch (error) {
+      return error;
+    }
+  })();
+  const error = argument instanceof Error ? argument : await deadline(
+    (argument as { exception(): Promise<unknown> }).exception(),
+    WAIT,
+    "argument",
+  );
+  assert.equal((error as Error).name, "DataCloneError");
+  assert.equal(await deadline(pool.submit(() => 6).result(), WAIT, "next"), 6);
+});
+
+Deno.test("ProcessPoolExecutor() in a program without run permission throws NotCapable naming --allow-run", async () => {
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/main.ts`;
+  const mod = new URL("../../mod.ts", import.meta.url).href;
+  await Deno.writeTextFile(
+    file,
+    `import { ProcessPoolExecutor } from "${mod}";
+try {
+  new ProcessPoolExecutor();
+  console.log("constructed");
+} catch (error) {
+  console.log("threw", (error as Error).name, (error as Error).message);
+}
+`,
+  );
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-prompt", "--no-config", `--allow-read=${dir}`, file],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  await Deno.remove(dir, { recursive: true });
+  const stdout = new TextDecoder().decode(output.stdout);
+  assert.match(stdout, /threw NotCapable .*--allow-run/, stdout);
+});

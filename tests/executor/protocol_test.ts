@@ -14,15 +14,26 @@ declare const postMessage: (message: unknown) => void;
 type WorkerSelf = { postMessage(message: unknown): void };
 
 // Posts every message shape the pool reads, for task ids 1 to `ids`, on the
-// worker's own channel (both spellings), then returns its own value.
+// worker's own channel (both spellings), then returns its own value. The
+// messages are built from the protocol's own constants and field offsets,
+// so they are exactly what the pool would act on if it read this channel.
 async function forge(p: typeof P, ids: number): Promise<string> {
   const post = (message: unknown) => {
     (self as unknown as WorkerSelf).postMessage(message);
     postMessage(message);
   };
+  const result = (id: number, status: unknown, value: unknown) => {
+    const record: unknown[] = [];
+    record[p.RESULT.ID] = id;
+    record[p.RESULT.STATUS] = status;
+    record[p.RESULT.VALUE] = value;
+    record[p.RESULT.MS] = 0;
+    return [p.RESULTS, ...record];
+  };
   for (let id = 1; id <= ids; id++) {
-    post([p.RESULTS, 0, id, p.OK, "forged"]);
-    post([p.RESULTS, 0, id, p.ERROR, { error: false, value: "forged" }]);
+    post(result(id, p.OK, "forged"));
+    post(result(id, p.ERROR, { error: false, value: "forged" }));
+    post(result(id, { status: p.OK }, "forged"));
   }
   post([p.INIT_FAILED, { error: false, value: "forged" }]);
   post([p.READY]);
