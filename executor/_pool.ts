@@ -460,16 +460,19 @@ export class Pool {
   #onResults(slot: Slot, message: unknown[]): void {
     const inflight = slot.inflight;
     const fnMs = this.#fnMs;
+    // Results come in the order the tasks were sent, so the settled ones
+    // are a prefix of `inflight`; a batch a dying worker salvaged skips the
+    // task that killed it, whose FATAL follows: settle around it.
     let done = 0;
     for (let i = 1; i < message.length; i += RESULT.SIZE) {
       const id = message[i + RESULT.ID] as number;
       let task = inflight[done];
-      if (task === undefined || task.id !== id) {
-        // Never expected: results come in the order tasks were sent.
-        task = inflight.find((t) => t.id === id)!;
-        if (task === undefined) continue;
+      if (task?.id === id) done++;
+      else {
+        const at = inflight.findIndex((t, k) => k > done && t.id === id);
+        if (at < 0) continue;
+        task = inflight.splice(at, 1)[0];
       }
-      done++;
       const ms = message[i + RESULT.MS] as number;
       const mean = fnMs.get(task.fn.id);
       fnMs.set(task.fn.id, mean === undefined ? ms : mean * 0.7 + ms * 0.3);

@@ -62,15 +62,17 @@ export function workerMain(
   // When the running task started.
   let startedAt = 0;
   let dead = false;
-  // While postMessage clones a RESULTS message: that message, and the offset
-  // of the result record whose value is being cloned (its StatusMark's
-  // getter sets it), so a getter that throws or ends the worker is blamed
-  // on its own task.
+  // While postMessage clones a RESULTS message: that message, and the mark
+  // of the record whose value is being cloned (the mark's getter sets it),
+  // so a getter that throws or ends the worker is blamed on its own task.
   let sending: unknown[] | undefined;
-  let cloning = -1;
-  // Inside fatal(): a getter run again while the last results go out must
-  // not end the worker before FATAL is sent.
+  let cloning: StatusMark | undefined;
+  // Inside fatal(): close() or Deno.exit() called again, by a getter while
+  // the last results go out, throws GOING instead of ending the worker
+  // before FATAL is sent; that result is dropped and its task fails with
+  // the worker.
   let inFatal = false;
+  const GOING = new Error("The worker is going");
 
   function flush(): void {
     if (outbox.length === 1 || dead) return;
@@ -89,15 +91,19 @@ export function workerMain(
     const outer = sending;
     sending = message;
     try {
-      while (!dead || inFatal) {
-        cloning = -1;
+      while (message.length > 1 && (!dead || inFatal)) {
+        cloning = undefined;
         try {
           endpoint.postMessage(message as FromWorker, transfer);
           return;
         } catch (error) {
-          if (cloning < 0) return postEach(message);
-          message[cloning + R.STATUS] = P.ERROR;
-          message[cloning + R.VALUE] = toRecord(cloneError(error));
+          const at = markedAt(message, cloning);
+          if (at < 0) return postEach(message);
+          if (error === GOING) message.splice(at, R.SIZE);
+          else {
+            message[at + R.STATUS] = P.ERROR;
+            message[at + R.VALUE] = toRecord(cloneError(error));
+          }
         }
       }
     } finally {
@@ -105,12 +111,21 @@ export function workerMain(
     }
   }
 
+  // Where the record with this mark starts in a message, or -1.
+  function markedAt(message: unknown[], mark: StatusMark | undefined): number {
+    if (mark === undefined) return -1;
+    for (let i = 1; i < message.length; i += R.SIZE) {
+      if (message[i + R.STATUS] === mark) return i;
+    }
+    return -1;
+  }
+
   // The transfer list itself failed (a detached buffer): each result alone.
   function postEach(message: unknown[]): void {
     for (let i = 1; i < message.length; i += R.SIZE) {
-      const one = message.slice(i, i + R.SIZE);
-      one.unshift(P.RESULTS);
-      cloning = i;
+      const one = [P.RESULTS, ...message.slice(i, i + R.SIZE)];
+      sending = one;
+      cloning = one[1 + R.STATUS] as StatusMark;
       try {
         endpoint.postMessage(one as FromWorker, transferIn(one[1 + R.VALUE]));
       } catch (error) {
@@ -159,10 +174,9 @@ export function workerMain(
       }
       value = marked.value;
     }
-    const at = outbox.length;
     outbox.push(
       id,
-      status === P.ERROR || isPlain(value) ? status : mark(at, status),
+      status === P.ERROR || isPlain(value) ? status : mark(status),
       value,
       performance.now() - startedAt,
     );
@@ -175,13 +189,14 @@ export function workerMain(
         typeof value !== "symbol");
   }
 
-  function mark(at: number, status: number): StatusMark {
-    return {
+  function mark(status: number): StatusMark {
+    const self: StatusMark = {
       get status() {
-        cloning = at;
+        cloning = self;
         return status;
       },
     };
+    return self;
   }
 
   // Says which task ended the worker, before it goes. Dying while a getter
@@ -193,13 +208,12 @@ export function workerMain(
     let culprit = running;
     try {
       const batch = sending;
-      if (batch !== undefined && cloning >= 0) {
-        culprit = batch[cloning + R.ID] as number;
-        const rest: unknown[] = [P.RESULTS];
-        for (let i = 1; i < batch.length; i += R.SIZE) {
-          if (i !== cloning) rest.push(...batch.slice(i, i + R.SIZE));
-        }
-        if (rest.length > 1) post(rest, []);
+      const at = batch === undefined ? -1 : markedAt(batch, cloning);
+      if (at >= 0) {
+        culprit = batch![at + R.ID] as number;
+        const rest = batch!.slice();
+        rest.splice(at, R.SIZE);
+        post(rest, []);
       } else {
         flush();
       }
@@ -572,13 +586,13 @@ export function workerMain(
     // throw instead, so that FATAL still goes out.
     const close = globalThis.close;
     globalThis.close = () => {
-      if (inFatal) throw new Error("The worker is already closing");
+      if (inFatal) throw GOING;
       fatal("the task called close()");
       close();
     };
     const exit = Deno.exit;
     Deno.exit = (code?: number): never => {
-      if (inFatal) throw new Error("The worker is already exiting");
+      if (inFatal) throw GOING;
       fatal(`the task called Deno.exit(${code ?? ""})`);
       return exit(code);
     };

@@ -286,3 +286,43 @@ for (const on of ["thread", "process"] as const) {
     ex.gone();
   });
 }
+
+for (const on of ["thread", "process"] as const) {
+  const name = on === "thread" ? "ThreadPoolExecutor" : "ProcessPoolExecutor";
+  Deno.test(`${name}: two tasks of one batch that end their worker (one as its result is cloned) fail alone, and the rest settle`, async () => {
+    using ex = executor(on, 1);
+    const { pool } = ex;
+    const task = (n: number, kind: number) => {
+      if (n === 10 && kind === 1) {
+        return {
+          get x() {
+            return Deno.exit(1);
+          },
+        };
+      }
+      if (n === 20 && kind === 1) Deno.exit(2);
+      return n;
+    };
+    await warm(pool, task, 0);
+    const futures = Array.from(
+      { length: 40 },
+      (_, i) => pool.submit(task, i, 1),
+    );
+    const outcomes = await deadline(
+      Promise.allSettled(futures.map((f) => f.result())),
+      WAIT,
+      "the batch",
+    );
+    outcomes.forEach((outcome, i) => {
+      if (i === 10 || i === 20) {
+        assert.ok(
+          (outcome as PromiseRejectedResult).reason instanceof
+            BrokenExecutorError,
+          `task ${i}: ${JSON.stringify(outcome)}`,
+        );
+      } else assert.deepEqual(outcome, { status: "fulfilled", value: i });
+    });
+    await deadline(pool.shutdown(), WAIT, "shutdown");
+    ex.gone();
+  });
+}
