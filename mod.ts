@@ -6,6 +6,7 @@
 export * from "./future/errors.ts";
 export * from "./future/future.ts";
 export * from "./executor/executor.ts";
+export * from "./executor/pool_executor.ts";
 export * from "./executor/thread_pool_executor.ts";
 export * from "./executor/from_module.ts";
 export * from "./future/wait.ts";

@@ -1,38 +1,52 @@
-// Option checks and the submit path shared by the pool executors (thread and
-// process): validate once at the boundary, then hand off to `Pool`.
-import { Future } from "../future/future.ts";
-import { BrokenExecutorError, ShutdownError } from "../future/errors.ts";
-import { checkSignal, checkTimeout, describe } from "../future/_util.ts";
-import { functionSpec } from "./_task.ts";
-import type { Pool } from "./_pool.ts";
-import type { ChunkOutcome, RunOptions, Task } from "./executor.ts";
+// The options of the pool executors, checked once at the boundary (the
+// constructor); inner code trusts the values.
+import { checkCount, checkTimeout, describe } from "../future/_util.ts";
+import { functionSpec } from "./_function_spec.ts";
+import { resolvePermissions } from "./_permissions.ts";
 import type { FunctionSpec } from "./_protocol.ts";
 
 /** The options every pool executor takes, validated. */
-export interface CommonOptions {
+export interface CheckedOptions {
   maxWorkers: number;
   maxTasksPerWorker: number;
   idleTimeout: number;
   name: string;
   initializer?: FunctionSpec;
   initargs?: unknown[];
+  /** What a worker gets: `undefined` inherits the program's. */
+  permissions: Deno.PermissionOptions | undefined;
 }
 
 /** An idle worker exits after this long, so a program that never shuts its
  * pool down still exits soon after its last task (Python's behaviour). */
 export const DEFAULT_IDLE_TIMEOUT = 1000;
 
+// The options of PoolExecutorOptions, in the order messages list them.
+const SHARED = [
+  "maxWorkers",
+  "permissions",
+  "initializer",
+  "initargs",
+  "maxTasksPerWorker",
+  "idleTimeout",
+  "name",
+] as const;
+
 /**
- * Checks the options shared by the pool executors.
+ * Checks the options every pool executor takes.
  *
+ * @param options What the caller gave.
+ * @param owner The class being constructed, for messages.
+ * @param extra The options only this class takes (checked by it).
  * @throws {TypeError} For an unknown option or a value of the wrong type.
  * @throws {RangeError} For a number out of range.
+ * @throws {Deno.errors.NotCapable} For permissions wider than the program's.
  */
-export function checkCommonOptions(
-  options: Record<string, unknown>,
+export function checkPoolOptions(
+  options: unknown,
   owner: string,
-  known: readonly string[],
-): CommonOptions {
+  extra: readonly string[] = [],
+): CheckedOptions {
   if (options === null || typeof options !== "object") {
     throw new TypeError(
       `Cannot create ${owner} as 'options' must be an object: current value is ${
@@ -40,6 +54,7 @@ export function checkCommonOptions(
       }`,
     );
   }
+  const known: readonly string[] = [...SHARED, ...extra];
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) {
       throw new TypeError(
@@ -56,10 +71,12 @@ export function checkCommonOptions(
     name = owner,
     initializer,
     initargs = [],
-  } = options;
-  checkCount(maxWorkers, "maxWorkers", owner, false);
-  checkCount(maxTasksPerWorker, "maxTasksPerWorker", owner, true);
-  checkTimeout(idleTimeout, `create ${owner}`, "idleTimeout");
+    permissions,
+  } = options as Record<string, unknown>;
+  const action = `create ${owner}`;
+  checkCount(maxWorkers, action, "maxWorkers", false);
+  checkCount(maxTasksPerWorker, action, "maxTasksPerWorker", true);
+  checkTimeout(idleTimeout, action, "idleTimeout");
   if (typeof name !== "string") {
     throw new TypeError(
       `Cannot create ${owner} as 'name' must be a string: current value is ${
@@ -83,108 +100,28 @@ export function checkCommonOptions(
       ? undefined
       : functionSpec(initializer, `create ${owner} with 'initializer'`),
     initargs,
+    permissions: resolvePermissions(permissions, owner),
   };
 }
 
-function checkCount(
-  value: unknown,
-  option: string,
-  owner: string,
-  infinite: boolean,
-): void {
+/**
+ * Checks a `memoryLimit` option (MB of V8 heap per worker).
+ *
+ * @throws {TypeError} For a value that is not a number.
+ * @throws {RangeError} For one that is not an integer >= 1.
+ */
+export function checkMemoryLimit(value: unknown, owner: string): void {
+  if (value === undefined) return;
   if (typeof value !== "number") {
     throw new TypeError(
-      `Cannot create ${owner} as '${option}' must be a number: current value is ${
+      `Cannot create ${owner} as 'memoryLimit' must be a number of MB: current value is ${
         describe(value)
       }`,
     );
   }
-  if (
-    !(value >= 1) ||
-    !(Number.isInteger(value) || (infinite && value === Infinity))
-  ) {
+  if (!Number.isInteger(value) || value < 1) {
     throw new RangeError(
-      `Cannot create ${owner} as '${option}' must be an integer >= 1: current value is ${value}`,
+      `Cannot create ${owner} as 'memoryLimit' must be an integer >= 1: current value is ${value}`,
     );
   }
-}
-
-/** The state of a pool executor that `submitTo` checks. */
-export interface ExecutorState {
-  pool: Pool;
-  owner: string;
-  shutdown: boolean;
-}
-
-/**
- * The submit path of a pool executor: checks, then queues the task.
- *
- * @throws {ShutdownError} After shutdown.
- * @throws {BrokenExecutorError} When the pool is broken.
- * @throws {TypeError} For something that is not a task, or bad options.
- */
-export function submitTo<R>(
-  state: ExecutorState,
-  fn: Task<never[], unknown>,
-  args: unknown[],
-  options: RunOptions | undefined,
-  chunk: 0 | 1,
-): Future<R> {
-  if (state.shutdown) {
-    throw new ShutdownError(
-      `Cannot submit to ${state.owner} after shutdown()`,
-    );
-  }
-  const broken = state.pool.broken;
-  if (broken !== undefined) {
-    throw new BrokenExecutorError(broken.message, { cause: broken.cause });
-  }
-  const spec = functionSpec(fn, "submit");
-  if (!Array.isArray(args)) {
-    throw new TypeError(
-      `Cannot submit as 'args' must be an array: current value is ${
-        describe(args)
-      }`,
-    );
-  }
-  const future = new Future<R>();
-  if (options === undefined) {
-    state.pool.submit(future, spec, args, chunk);
-    return future;
-  }
-  const { timeout, signal, transfer } = options;
-  checkTimeout(timeout, "submit");
-  checkSignal(signal, "submit");
-  if (transfer !== undefined && !Array.isArray(transfer)) {
-    throw new TypeError(
-      `Cannot submit as 'transfer' must be an array: current value is ${
-        describe(transfer)
-      }`,
-    );
-  }
-  if (signal?.aborted) {
-    future.setException(signal.reason);
-    return future;
-  }
-  let moved = { args, transfer };
-  // Move the buffers now: they are detached in the caller when run()
-  // returns, even while the task waits in the queue.
-  if (transfer !== undefined && transfer.length > 0) {
-    moved = structuredClone(moved, { transfer });
-  }
-  state.pool.submit(future, spec, moved.args, chunk, {
-    timeout,
-    signal,
-    transfer: moved.transfer,
-  });
-  return future;
-}
-
-/** `runChunk` of a pool executor: the whole chunk is one task. */
-export function submitChunk(
-  state: ExecutorState,
-  fn: Task,
-  calls: unknown[][],
-): Future<ChunkOutcome> {
-  return submitTo<ChunkOutcome>(state, fn, calls, undefined, 1);
 }

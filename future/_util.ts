@@ -60,3 +60,74 @@ export function startTimer(
   if (timeout === undefined || timeout === Infinity) return undefined;
   return setTimeout(fn, timeout);
 }
+
+/**
+ * Throws unless `value` is an integer >= 1 (or `Infinity`, where allowed).
+ *
+ * @param action What was being done, for the message (`map`, `create X`).
+ */
+export function checkCount(
+  value: unknown,
+  action: string,
+  option: string,
+  infinite: boolean,
+): void {
+  if (typeof value !== "number") {
+    throw new TypeError(
+      `Cannot ${action} as '${option}' must be a number: current value is ${
+        describe(value)
+      }`,
+    );
+  }
+  if (
+    !(value >= 1) ||
+    !(Number.isInteger(value) || (infinite && value === Infinity))
+  ) {
+    throw new RangeError(
+      `Cannot ${action} as '${option}' must be an integer >= 1: current value is ${value}`,
+    );
+  }
+}
+
+/** Bounds of {@linkcode waitUntil}. */
+export interface WaitBounds {
+  /** Milliseconds; `undefined` or `Infinity` never time out. */
+  timeout?: number;
+  /** Aborting rejects with `signal.reason`. */
+  signal?: AbortSignal;
+  /** The error to reject with when the timeout passes. */
+  timedOut: () => Error;
+}
+
+/**
+ * Waits for a wake-up within a timeout and a signal: `listen` is given the
+ * function to call when the awaited thing happens, and may return one that
+ * stops listening. Resolves on the wake-up; rejects with `timedOut()` past
+ * the timeout, or `signal.reason` on abort (at once if already aborted).
+ * Timer, abort listener and `listen`'s own listener are always removed.
+ */
+export function waitUntil(
+  listen: (wake: () => void) => (() => void) | void,
+  bounds: WaitBounds,
+): Promise<void> {
+  const { timeout, signal, timedOut } = bounds;
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  const { promise, resolve, reject } = Promise.withResolvers<void>();
+  let settled = false;
+  let unlisten: (() => void) | void = undefined;
+  const finish = (outcome: () => void) => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
+    unlisten?.();
+    outcome();
+  };
+  const onAbort = () => finish(() => reject(signal!.reason));
+  const timer = startTimer(timeout, () => finish(() => reject(timedOut())));
+  signal?.addEventListener("abort", onAbort, { once: true });
+  unlisten = listen(() => finish(resolve));
+  // `listen` may wake at once, before it returned its unlistener.
+  if (settled) unlisten?.();
+  return promise;
+}

@@ -5,7 +5,7 @@
  */
 import type { Future } from "./future.ts";
 import { TimeoutError } from "./errors.ts";
-import { checkSignal, checkTimeout, startTimer } from "./_util.ts";
+import { checkSignal, checkTimeout, waitUntil } from "./_util.ts";
 
 /** Options of {@linkcode asCompleted}. */
 export interface AsCompletedOptions {
@@ -92,50 +92,19 @@ async function* generate<T>(
       while (ready.length > 0) yield ready.shift()!;
       if (pending.size === 0) return;
       if (signal?.aborted) throw signal.reason;
-      await waitForChange(
-        deadline,
+      await waitUntil((resolve) => {
+        wake = resolve;
+      }, {
+        timeout: deadline === Infinity
+          ? undefined
+          : Math.max(0, deadline - performance.now()),
         signal,
-        (resolve) => wake = resolve,
-        () =>
-          new TimeoutError(
-            `${pending.size} of ${total} futures unfinished`,
-          ),
-      );
+        timedOut: () =>
+          new TimeoutError(`${pending.size} of ${total} futures unfinished`),
+      });
       wake = undefined;
     }
   } finally {
     closed = true;
   }
-}
-
-// Resolves on the next wake, rejects at the deadline or on abort; always
-// removes its timer and listener.
-function waitForChange(
-  deadline: number,
-  signal: AbortSignal | undefined,
-  setWake: (resolve: () => void) => void,
-  timeoutError: () => TimeoutError,
-): Promise<void> {
-  const { promise, resolve, reject } = Promise.withResolvers<void>();
-  const left = deadline === Infinity
-    ? undefined
-    : Math.max(0, deadline - performance.now());
-  const cleanup = () => {
-    clearTimeout(timer);
-    signal?.removeEventListener("abort", onAbort);
-  };
-  const onAbort = () => {
-    cleanup();
-    reject(signal!.reason);
-  };
-  const timer = startTimer(left, () => {
-    cleanup();
-    reject(timeoutError());
-  });
-  signal?.addEventListener("abort", onAbort, { once: true });
-  setWake(() => {
-    cleanup();
-    resolve();
-  });
-  return promise;
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import { CancelledError, InvalidStateError, TimeoutError } from "./errors.ts";
-import { checkSignal, checkTimeout, startTimer } from "./_util.ts";
+import { checkSignal, checkTimeout, waitUntil } from "./_util.ts";
 
 /**
  * Where a future is in its life: `"pending"` (waiting to run), `"running"`,
@@ -231,34 +231,22 @@ export class Future<T> {
     checkTimeout(timeout, action);
     checkSignal(signal, action);
     if (this.done()) return Promise.resolve();
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    const { promise, resolve, reject } = Promise.withResolvers<void>();
-    const finish = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
+    return waitUntil((wake) => {
+      const onDone = wake as DoneCallback<never>;
+      this.#callbacks!.push(onDone);
       // A wait that gave up leaves no callback behind on the future.
-      const i = this.#callbacks?.indexOf(onDone as DoneCallback<never>) ?? -1;
-      if (i >= 0) this.#callbacks!.splice(i, 1);
-    };
-    const onAbort = () => {
-      finish();
-      reject(signal!.reason);
-    };
-    const timer = startTimer(timeout, () => {
-      finish();
-      reject(
+      return () => {
+        const i = this.#callbacks?.indexOf(onDone) ?? -1;
+        if (i >= 0) this.#callbacks!.splice(i, 1);
+      };
+    }, {
+      timeout,
+      signal,
+      timedOut: () =>
         new TimeoutError(
           `Future not done within ${timeout} ms: it is ${this.#state}`,
         ),
-      );
     });
-    const onDone = () => {
-      finish();
-      resolve();
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-    this.addDoneCallback(onDone);
-    return promise;
   }
 
   #runCallbacks(): void {

@@ -1,20 +1,17 @@
-// Pool side of a thread: a Web Worker running `workerMain`, reached through
-// a private MessagePort (a task's own postMessage reaches the Worker object,
-// which nobody reads).
-import { PROTOCOL } from "./_protocol.ts";
-import { workerMain } from "./_worker.ts";
-import type { SpawnWorker } from "./_pool.ts";
+// Runs on the pool side: a thread worker is a Web Worker running
+// `workerMain`, reached through a private MessagePort (a task's own
+// postMessage reaches the Worker object, which nobody reads).
+import { workerSource } from "../_worker/source.ts";
+import type { SpawnWorker } from "../_pool/transport.ts";
 
 let workerUrl: string | undefined;
 
-// The worker side ships inline, as a blob URL made from workerMain's source:
-// it loads with no read, net or import permission (a "none" pool) and from
-// any origin this module was imported from (jsr:, https:, file:).
+// The worker side ships inline, as a blob URL made from its source: it
+// loads with no read, net or import permission (a "none" pool) and from any
+// origin this module was imported from (jsr:, https:, file:).
 function sourceUrl(): string {
   workerUrl ??= URL.createObjectURL(
-    new Blob([`(${workerMain})(${JSON.stringify(PROTOCOL)});`], {
-      type: "text/javascript",
-    }),
+    new Blob([workerSource()], { type: "text/javascript" }),
   );
   return workerUrl;
 }
@@ -27,11 +24,12 @@ function sourceUrl(): string {
 export function threadSpawner(
   permissions: Deno.PermissionOptions | undefined,
 ): SpawnWorker {
+  const scoped = permissions !== undefined;
   return ({ name, initializer, initargs }, events) => {
     const worker = new Worker(sourceUrl(), {
       type: "module",
       name,
-      ...(permissions === undefined ? {} : { deno: { permissions } }),
+      ...(scoped ? { deno: { permissions } } : {}),
     });
     const { port1, port2 } = new MessageChannel();
     port1.onmessage = (event) => events.message(event.data);
@@ -41,7 +39,6 @@ export function threadSpawner(
       events.died(event.message);
     };
     worker.onmessageerror = (event) => event.preventDefault();
-    const scoped = permissions !== undefined;
     worker.postMessage({ port: port2, initializer, initargs, scoped }, [
       port2,
     ]);

@@ -1,4 +1,5 @@
-// Turns what the user submits into the `FunctionSpec` a worker understands.
+// Runs on the pool side: turns what the user submits into the
+// `FunctionSpec` a worker understands.
 import type { FunctionSpec } from "./_protocol.ts";
 import { TaskRef } from "./from_module.ts";
 import { describe } from "../future/_util.ts";

@@ -1,13 +1,14 @@
-// Pool side of a process worker: a `deno` child running `workerMain` with
-// `connectStdio`, reached through framed `node:v8` messages on its stdin and
-// stdout. A dead child, or garbage on the channel, is reported as `died`.
+// Runs on the pool side: a process worker is a `deno` child running
+// `workerMain` connected by `connectStdio`, reached through framed
+// `node:v8` messages on its stdin and stdout. A dead child, garbage on the
+// channel, or a channel lost while the child lives, is reported as `died`.
 import { deserialize, serialize } from "node:v8";
-import { PROTOCOL } from "./_protocol.ts";
-import { workerMain } from "./_worker.ts";
-import { connectStdio } from "./_process_child.ts";
-import type { SpawnWorker } from "./_pool.ts";
+import { workerSource } from "../_worker/source.ts";
+import type { SpawnWorker } from "../_pool/transport.ts";
+import { connectStdio } from "./child.ts";
+import { framing } from "./frame.ts";
+import { type Reaper, startReaper } from "./reaper.ts";
 
-const MAGIC = [0xcf, 0x46, 0x55, 0x01];
 // After SIGTERM, a child gets this long before SIGKILL: a task stuck in a
 // synchronous loop never handles SIGTERM, and must still stop.
 const KILL_GRACE_MS = 200;
@@ -28,9 +29,9 @@ let childUrl: string | undefined;
 // and from wherever this module was imported from.
 function programUrl(): string {
   if (childUrl === undefined) {
-    const source = `(${workerMain})(${
-      JSON.stringify(PROTOCOL)
-    }, ${connectStdio});`;
+    const source = workerSource(
+      `(start) => (${connectStdio})(start, ${framing})`,
+    );
     const bytes = new TextEncoder().encode(source);
     let binary = "";
     for (const byte of bytes) binary += String.fromCharCode(byte);
@@ -67,68 +68,6 @@ export function permissionFlags(
   return flags;
 }
 
-// The reaper: a tiny `deno` process, one per pool, told each child's pid.
-// When the pool's program dies, even by SIGKILL, the reaper's stdin ends and
-// it kills the children: a child stuck in a synchronous loop never reads its
-// own stdin, so it could not notice by itself.
-function reaperMain(): void {
-  const pids = new Set<number>();
-  const decoder = new TextDecoder();
-  let rest = "";
-  (async () => {
-    for await (const chunk of Deno.stdin.readable) {
-      const lines = (rest + decoder.decode(chunk)).split("\n");
-      rest = lines.pop()!;
-      for (const line of lines) {
-        const pid = Number(line.slice(1));
-        if (line[0] === "+") pids.add(pid);
-        else pids.delete(pid);
-      }
-    }
-    for (const pid of pids) {
-      try {
-        Deno.kill(pid, "SIGKILL");
-      } catch {
-        // Already gone.
-      }
-    }
-  })();
-}
-
-interface Reaper {
-  watch(pid: number): void;
-  forget(pid: number): void;
-  close(): Promise<void>;
-}
-
-function startReaper(): Reaper {
-  const url = `data:application/javascript;base64,${
-    btoa(`(${reaperMain})();`)
-  }`;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--no-prompt", "--no-config", "--quiet", "--allow-run", url],
-    stdin: "piped",
-    stdout: "null",
-    stderr: "inherit",
-  }).spawn();
-  // It must not keep this program alive.
-  child.unref();
-  const writer = child.stdin.getWriter();
-  const encoder = new TextEncoder();
-  const say = (line: string) =>
-    writer.write(encoder.encode(line + "\n")).catch(() => {});
-  return {
-    watch: (pid) => say(`+${pid}`),
-    forget: (pid) => say(`-${pid}`),
-    close: async () => {
-      await writer.close().catch(() => {});
-      // Unref'd, its exit would not keep the event loop waiting for it.
-      child.ref();
-      await child.status;
-    },
-  };
-}
-
 /** Starts `deno` child processes. */
 export function processSpawner(
   options: { flags: string[]; memoryLimit?: number; scoped: boolean },
@@ -157,13 +96,9 @@ export function processSpawner(
     const writer = child.stdin.getWriter();
     let alive = true;
     let reason = "";
+    const frames = framing();
     const send = (message: unknown) => {
-      const body = serialize(message);
-      const frame = new Uint8Array(8 + body.length);
-      frame.set(MAGIC);
-      new DataView(frame.buffer).setUint32(4, body.length, true);
-      frame.set(body, 8);
-      writer.write(frame).catch(() => {});
+      writer.write(frames.encode(serialize(message))).catch(() => {});
     };
     let graceTimer: ReturnType<typeof setTimeout> | undefined;
     let closing: ReturnType<typeof setTimeout> | undefined;
@@ -185,21 +120,9 @@ export function processSpawner(
     // that does not deserialize) ends the child; so does stdout closing
     // while the child lives, since it can no longer report.
     const reading = (async () => {
-      let buffer = new Uint8Array(0);
       for await (const chunk of child.stdout) {
-        const joined = new Uint8Array(buffer.length + chunk.length);
-        joined.set(buffer);
-        joined.set(chunk, buffer.length);
-        buffer = joined;
-        while (buffer.length >= 8) {
-          if (MAGIC.some((byte, i) => buffer[i] !== byte)) {
-            throw new Error("the process wrote garbage on the channel");
-          }
-          const size = new DataView(buffer.buffer, buffer.byteOffset)
-            .getUint32(4, true);
-          if (buffer.length < 8 + size) break;
-          const message = deserialize(buffer.subarray(8, 8 + size));
-          buffer = buffer.slice(8 + size);
+        for (const frame of frames.decode(chunk)) {
+          const message = deserialize(frame);
           if (alive) events.message(message);
         }
       }

@@ -1,19 +1,22 @@
-// Child side of a process worker's transport: framed `node:v8` messages on
-// stdin (from the pool) and stdout (to the pool). Shipped as source text
-// with `workerMain`, so it must be self-contained.
-import type { Endpoint } from "./_worker.ts";
-import type { InitMessage, ToWorker } from "./_protocol.ts";
+// Runs in a process worker (a `deno` child): connects `workerMain` to the
+// pool through framed `node:v8` messages on stdin (from the pool) and stdout
+// (to the pool). Shipped as source text, so it is self-contained.
+import type { Endpoint } from "../_worker/main.ts";
+import type { InitMessage, ToWorker } from "../_protocol.ts";
+import type { framing } from "./frame.ts";
 
 /**
- * Reads the init frame, then task frames, from stdin and hands
- * `workerMain`'s `start` an endpoint that writes frames to stdout. Whatever a
- * task prints goes to stderr, so it cannot corrupt the channel.
+ * Reads the init frame, then task frames, from stdin and hands `start` an
+ * endpoint that writes frames to stdout. Whatever a task prints goes to
+ * stderr, so it cannot corrupt the channel.
+ *
+ * @param start `workerMain`'s start.
+ * @param makeFraming The channel's framing (frame.ts).
  */
 export function connectStdio(
   start: (endpoint: Endpoint, init: InitMessage) => void,
+  makeFraming: typeof framing,
 ): void {
-  // Frame: MAGIC (4 bytes) + body length (u32, little endian) + body.
-  const MAGIC = [0xcf, 0x46, 0x55, 0x01];
   const exit = Deno.exit;
   const stdout = Deno.stdout;
   const writeOut = stdout.writeSync.bind(stdout);
@@ -32,16 +35,14 @@ export function connectStdio(
   }
   // Taken before any task runs: workerMain then closes stdin to tasks.
   const reader = Deno.stdin.readable.getReader();
+  const out = makeFraming();
+  const frames = makeFraming();
 
   import("node:v8").then((v8) => {
     const endpoint: Endpoint = {
       onmessage: null,
       postMessage(message) {
-        const body = v8.serialize(message);
-        const frame = new Uint8Array(8 + body.length);
-        frame.set(MAGIC);
-        new DataView(frame.buffer).setUint32(4, body.length, true);
-        frame.set(body, 8);
+        const frame = out.encode(v8.serialize(message));
         try {
           for (let done = 0; done < frame.length;) {
             done += writeOut(frame.subarray(done));
@@ -54,22 +55,13 @@ export function connectStdio(
       },
     };
     let started = false;
-    let buffer = new Uint8Array(0);
     const pump = async (): Promise<void> => {
       while (true) {
         const { done, value } = await reader.read();
         // The pool is gone: so is this worker.
         if (done) return exit(0);
-        const joined = new Uint8Array(buffer.length + value.length);
-        joined.set(buffer);
-        joined.set(value, buffer.length);
-        buffer = joined;
-        while (buffer.length >= 8) {
-          const size = new DataView(buffer.buffer, buffer.byteOffset)
-            .getUint32(4, true);
-          if (buffer.length < 8 + size) break;
-          const message = v8.deserialize(buffer.subarray(8, 8 + size));
-          buffer = buffer.slice(8 + size);
+        for (const body of frames.decode(value)) {
+          const message = v8.deserialize(body);
           if (!started) {
             started = true;
             start(endpoint, message as InitMessage);

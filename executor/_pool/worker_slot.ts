@@ -1,0 +1,126 @@
+// The pool's state of one worker: what it was sent and has not answered,
+// which function specs it holds, whether it may take more.
+import { PROTOCOL as P, type ToWorker } from "../_protocol.ts";
+import type { WorkerEvents, WorkerHandle } from "./transport.ts";
+import type { WorkItem } from "./work_item.ts";
+
+/** One worker, as the pool sees it. */
+export class WorkerSlot {
+  readonly name: string;
+  /** Tasks sent and not settled, in the order the worker runs them. */
+  readonly inflight: WorkItem[] = [];
+  /** Its READY came: its initializer is done and tasks run. */
+  ready = false;
+  /** Tasks ever sent to it (for maxTasksPerWorker). */
+  sent = 0;
+  /** It runs a task with a timeout or a signal, alone. */
+  exclusive = false;
+  /**
+   * It reported an error event and its last words (FATAL, naming its task)
+   * may still be in flight: the timer that retires it anyway.
+   */
+  dying: ReturnType<typeof setTimeout> | undefined;
+  /** When it last ran out of tasks. */
+  idleSince = 0;
+  readonly #handle: WorkerHandle;
+  // Function ids whose spec it has (a spec travels once per worker).
+  readonly #known = new Set<number>();
+
+  /**
+   * Starts the worker.
+   *
+   * @param name Its name.
+   * @param start Starts it, given the slot's events.
+   * @param events The pool's handlers, told which slot spoke.
+   * @throws What `start` throws when no worker can start.
+   */
+  constructor(
+    name: string,
+    start: (events: WorkerEvents) => WorkerHandle,
+    events: {
+      message(
+        slot: WorkerSlot,
+        message: Parameters<WorkerEvents["message"]>[0],
+      ): void;
+      died(slot: WorkerSlot, reason: string): void;
+    },
+  ) {
+    this.name = name;
+    this.#handle = start({
+      message: (message) => events.message(this, message),
+      died: (reason) => events.died(this, reason),
+    });
+  }
+
+  /** It has no task. */
+  get idle(): boolean {
+    return this.inflight.length === 0;
+  }
+
+  /** Whether it may be sent more tasks. */
+  takes(maxTasksPerWorker: number): boolean {
+    return !this.exclusive && this.dying === undefined &&
+      this.sent < maxTasksPerWorker;
+  }
+
+  /**
+   * Sends tasks in one message, each function's spec only the first time.
+   * If the message cannot be cloned, each goes alone and only those that
+   * cannot go fail (`DataCloneError`).
+   */
+  send(batch: WorkItem[], exclusive: boolean): void {
+    const message: unknown[] = [P.RUN];
+    const transfer: Transferable[] = [];
+    const known = this.#known;
+    for (const item of batch) {
+      const fn = item.fn;
+      // A task record, in TASK's field order.
+      message.push(
+        item.id,
+        known.has(fn.id) ? fn.id : fn,
+        item.args,
+        item.chunk,
+      );
+      known.add(fn.id);
+      if (item.transfer !== undefined) transfer.push(...item.transfer);
+      this.inflight.push(item);
+    }
+    this.exclusive = exclusive;
+    this.sent += batch.length;
+    try {
+      this.#handle.send(message as ToWorker, transfer);
+    } catch {
+      for (const item of batch) known.delete(item.fn.id);
+      for (const item of batch) this.#sendAlone(item);
+    }
+  }
+
+  #sendAlone(item: WorkItem): void {
+    try {
+      this.#handle.send(
+        [P.RUN, item.id, item.fn, item.args, item.chunk],
+        item.transfer ?? [],
+      );
+      this.#known.add(item.fn.id);
+    } catch (error) {
+      this.inflight.splice(this.inflight.indexOf(item), 1);
+      this.sent--;
+      item.fail(error);
+    }
+  }
+
+  /** Takes out the first `count` tasks: they are settled. */
+  settled(count: number): void {
+    this.inflight.splice(0, count);
+    if (this.inflight.length === 0) {
+      this.exclusive = false;
+      this.idleSince = performance.now();
+    }
+  }
+
+  /** Stops the worker; the promise, if any, settles once it is gone. */
+  stop(): void | Promise<void> {
+    clearTimeout(this.dying);
+    return this.#handle.terminate();
+  }
+}

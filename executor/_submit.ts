@@ -1,0 +1,105 @@
+// The submit path of the pool executors: checks at the boundary, then hands
+// the task to the pool. Also how the library's own code (a Redis node)
+// reaches a pool executor's pool, by the executor, without a public API.
+import { Future } from "../future/future.ts";
+import { BrokenExecutorError, ShutdownError } from "../future/errors.ts";
+import { checkSignal, checkTimeout, describe } from "../future/_util.ts";
+import type { Pool, PoolOptions } from "./_pool/pool.ts";
+import type { PoolWorkers } from "./pool_executor.ts";
+import type { FunctionSpec } from "./_protocol.ts";
+import type { RunOptions } from "./executor.ts";
+
+/** What the library's pools put in `PoolWorkers`. */
+export interface PoolSetup extends PoolWorkers {
+  readonly pool: PoolOptions;
+}
+
+/** A pool executor's state: its pool, its name, whether it is shut down. */
+export interface ExecutorState {
+  pool: Pool;
+  owner: string;
+  shutdown: boolean;
+}
+
+const states = new WeakMap<object, ExecutorState>();
+
+/** Records an executor's state, for `stateOf`. */
+export function register(executor: object, state: ExecutorState): void {
+  states.set(executor, state);
+}
+
+/** The state of a pool executor, or `undefined` for any other object. */
+export function stateOf(executor: object): ExecutorState | undefined {
+  return states.get(executor);
+}
+
+/**
+ * Throws unless the executor takes work.
+ *
+ * @throws {ShutdownError} After shutdown.
+ * @throws {BrokenExecutorError} When the pool is broken.
+ */
+export function checkOpen(state: ExecutorState): void {
+  if (state.shutdown) {
+    throw new ShutdownError(
+      `Cannot submit to ${state.owner} after shutdown()`,
+    );
+  }
+  const broken = state.pool.broken;
+  if (broken !== undefined) {
+    throw new BrokenExecutorError(broken.message, { cause: broken.cause });
+  }
+}
+
+/**
+ * Checks a task's arguments and options, then queues it (the caller has
+ * checked `checkOpen` and made `spec`).
+ *
+ * @throws {TypeError} For bad arguments or options.
+ */
+export function submitTo<R>(
+  state: ExecutorState,
+  spec: FunctionSpec,
+  args: unknown[],
+  options: RunOptions | undefined,
+  chunk: 0 | 1,
+): Future<R> {
+  if (!Array.isArray(args)) {
+    throw new TypeError(
+      `Cannot submit as 'args' must be an array: current value is ${
+        describe(args)
+      }`,
+    );
+  }
+  const future = new Future<R>();
+  if (options === undefined) {
+    state.pool.submit(future, spec, args, chunk);
+    return future;
+  }
+  const { timeout, signal, transfer } = options;
+  checkTimeout(timeout, "submit");
+  checkSignal(signal, "submit");
+  if (transfer !== undefined && !Array.isArray(transfer)) {
+    throw new TypeError(
+      `Cannot submit as 'transfer' must be an array: current value is ${
+        describe(transfer)
+      }`,
+    );
+  }
+  if (signal?.aborted) {
+    future.setException(signal.reason);
+    return future;
+  }
+  let moved = { args, transfer };
+  // Move the buffers now: they are detached in the caller when run()
+  // returns, even while the task waits in the queue.
+  if (transfer !== undefined && transfer.length > 0) {
+    moved = structuredClone(moved, { transfer });
+  }
+  state.pool.submit(future, spec, moved.args, chunk, {
+    timeout,
+    signal,
+    transfer: moved.transfer,
+  });
+  return future;
+}

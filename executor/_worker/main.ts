@@ -1,0 +1,108 @@
+// Inside a worker: its entry point. `workerMain` takes the init message,
+// closes what a task must not reach, runs the initializer, then hands task
+// records to the task loop, whose outcomes go out through the outbox. It is
+// shipped as source text with its parts (source.ts), so it uses only
+// globals and its parameters.
+import type {
+  FromWorker,
+  InitMessage,
+  Protocol,
+  ToWorker,
+} from "../_protocol.ts";
+import type { toRecord } from "../_error_record.ts";
+import type { makeFunctions } from "./functions.ts";
+import type { makeOutbox } from "./outbox.ts";
+import type { makeTaskLoop } from "./task_loop.ts";
+import type { sandbox } from "./sandbox.ts";
+
+/** The part of a `MessagePort` the worker side talks through. */
+export interface Endpoint {
+  postMessage(message: FromWorker, transfer?: Transferable[]): void;
+  onmessage: ((event: MessageEvent<ToWorker>) => void) | null;
+}
+
+/** Connects a worker to its pool: gives `start` the endpoint and init. */
+export type Connect = (
+  start: (endpoint: Endpoint, init: InitMessage) => void,
+) => void;
+
+/** The worker's parts, passed in since the source cannot import them. */
+export interface WorkerParts {
+  makeFunctions: typeof makeFunctions;
+  makeOutbox: typeof makeOutbox;
+  makeTaskLoop: typeof makeTaskLoop;
+  toRecord: typeof toRecord;
+  sandbox: typeof sandbox;
+}
+
+/**
+ * Runs inside a worker: takes the init message, then runs tasks in order,
+ * one at a time, and sends their results back in batches.
+ *
+ * @param P The protocol constants.
+ * @param parts The worker's parts.
+ * @param connect How it reaches the pool; by default the first message a
+ * Web Worker receives carries a private MessagePort.
+ */
+export function workerMain(
+  P: Protocol,
+  parts: WorkerParts,
+  connect?: Connect,
+): void {
+  function start(endpoint: Endpoint, init: InitMessage): void {
+    parts.sandbox(init.scoped === true, connect !== undefined);
+    const functions = parts.makeFunctions();
+    const outbox = parts.makeOutbox(P, endpoint, parts.toRecord);
+    const loop = parts.makeTaskLoop(P, functions, outbox, parts.toRecord);
+    endpoint.onmessage = (event) => loop.receive(event.data);
+    const fatal = (reason: string) => outbox.fatal(reason, loop.running);
+
+    // A task that ends its worker must fail only itself: say which one ran
+    // before going (whatwg/html#5869: self.close() fires no event at all).
+    const close = globalThis.close;
+    globalThis.close = () => {
+      outbox.checkAlive();
+      fatal("the task called close()");
+      close();
+    };
+    const exit = Deno.exit;
+    Deno.exit = (code?: number): never => {
+      outbox.checkAlive();
+      fatal(`the task called Deno.exit(${code ?? ""})`);
+      return exit(code);
+    };
+    // The worker is finished either way; preventing the default keeps Deno
+    // from printing the error, as the task's future reports it.
+    globalThis.addEventListener("error", (event) => {
+      event.preventDefault();
+      fatal(`uncaught error: ${event.message}`);
+    });
+    globalThis.addEventListener("unhandledrejection", (event) => {
+      event.preventDefault();
+      fatal(`unhandled rejection: ${String(event.reason)}`);
+    });
+
+    const begin = () => {
+      endpoint.postMessage([P.READY]);
+      loop.start();
+    };
+    const failed = (error: unknown) =>
+      endpoint.postMessage([P.INIT_FAILED, parts.toRecord(error)]);
+    if (init.initializer === undefined) return begin();
+    let value: unknown;
+    try {
+      const fn = functions.resolve(init.initializer);
+      const args = init.initargs ?? [];
+      value = fn instanceof Promise ? fn.then((f) => f(...args)) : fn(...args);
+    } catch (error) {
+      return failed(error);
+    }
+    Promise.resolve(value).then(begin, failed);
+  }
+
+  if (connect !== undefined) return connect(start);
+  globalThis.addEventListener("message", (event) => {
+    const init = (event as MessageEvent<InitMessage>).data;
+    start(init.port as unknown as Endpoint, init);
+  }, { once: true });
+}

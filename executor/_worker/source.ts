@@ -1,0 +1,29 @@
+// Runs on the pool side: the source text a worker runs, `workerMain` and its
+// parts joined into one self-contained program (each part uses only globals
+// and its parameters, so its source stands alone).
+import { PROTOCOL } from "../_protocol.ts";
+import { toRecord } from "../_error_record.ts";
+import { makeFunctions } from "./functions.ts";
+import { makeOutbox } from "./outbox.ts";
+import { makeTaskLoop } from "./task_loop.ts";
+import { sandbox } from "./sandbox.ts";
+import { workerMain } from "./main.ts";
+
+/**
+ * The source of a worker program.
+ *
+ * @param connect The source of a `Connect` function (a process child's
+ * stdio); without it, a Web Worker's first message connects it.
+ */
+export function workerSource(connect?: string): string {
+  const parts = `{
+  makeFunctions: ${makeFunctions},
+  makeOutbox: ${makeOutbox},
+  makeTaskLoop: ${makeTaskLoop},
+  toRecord: ${toRecord},
+  sandbox: ${sandbox},
+}`;
+  const args = [JSON.stringify(PROTOCOL), parts];
+  if (connect !== undefined) args.push(connect);
+  return `(${workerMain})(${args.join(", ")});`;
+}

@@ -1,0 +1,210 @@
+/**
+ * `PoolExecutor`: what `ThreadPoolExecutor` and `ProcessPoolExecutor`
+ * share — their options, the submit path, `map` chunks and `shutdown` — on
+ * top of one scheduler. Each pool adds only how its workers start.
+ *
+ * @module
+ */
+import type { Future } from "../future/future.ts";
+import {
+  type ChunkOutcome,
+  Executor,
+  type RunOptions,
+  type ShutdownOptions,
+  type Task,
+} from "./executor.ts";
+import type { Permissions } from "./_permissions.ts";
+import { Pool } from "./_pool/pool.ts";
+import { functionSpec } from "./_function_spec.ts";
+import {
+  checkOpen,
+  type ExecutorState,
+  type PoolSetup,
+  register,
+  submitTo,
+} from "./_submit.ts";
+
+export type { Permissions };
+
+/** The options every pool executor takes. */
+export interface PoolExecutorOptions {
+  /**
+   * The most workers running at once, an integer >= 1. Workers start
+   * lazily: an idle worker is reused first, and a new one starts only while
+   * tasks wait.
+   *
+   * @default {navigator.hardwareConcurrency}
+   */
+  maxWorkers?: number;
+  /**
+   * The workers' permissions: `"inherit"` (the program's), `"none"`, or an
+   * object such as `{ read: ["./data"], net: ["127.0.0.1:8000"] }` in which
+   * an omitted key is denied. A set wider than the program's own is refused
+   * at construction. A scoped pool (anything but `"inherit"`) also closes
+   * what a worker could reach without a permission check: see README.
+   *
+   * @default {"inherit"}
+   */
+  permissions?: Permissions;
+  /**
+   * Runs once in each new worker before its first task; if it throws, the
+   * pool is broken.
+   */
+  initializer?: Task;
+  /**
+   * The initializer's arguments.
+   *
+   * @default {[]}
+   */
+  initargs?: unknown[];
+  /**
+   * A worker is replaced after this many tasks.
+   *
+   * @default {Infinity}
+   */
+  maxTasksPerWorker?: number;
+  /**
+   * Milliseconds after which an idle worker exits. An idle worker keeps its
+   * program alive, so this is short: a program that never calls
+   * `shutdown()` still exits soon after its last task.
+   *
+   * @default {1000}
+   */
+  idleTimeout?: number;
+  /**
+   * The workers' name prefix, shown in stack traces and errors.
+   *
+   * @default {the class's name}
+   */
+  name?: string;
+}
+
+/**
+ * The workers a pool executor runs on, as `ThreadPoolExecutor` and
+ * `ProcessPoolExecutor` make them from their options. Opaque: its contents
+ * are this library's own.
+ */
+export interface PoolWorkers {
+  /** The executor's class name, for messages. */
+  readonly owner: string;
+}
+
+/**
+ * The base of the pool executors: a queue and a scheduler that hand tasks
+ * to workers (threads or processes), with Python's `submit`, `map` and
+ * `shutdown` on top. Use `ThreadPoolExecutor` or `ProcessPoolExecutor`.
+ *
+ * @example Code that takes any pool
+ * ```ts
+ * import { type PoolExecutor, ThreadPoolExecutor } from "@concurrent/futures";
+ * import assert from "node:assert/strict";
+ *
+ * async function sum(pool: PoolExecutor, values: number[]): Promise<number> {
+ *   let total = 0;
+ *   for await (const v of pool.map((x: number) => x, values)) total += v;
+ *   return total;
+ * }
+ * await using pool = new ThreadPoolExecutor({ maxWorkers: 2 });
+ * assert.equal(await sum(pool, [1, 2, 3]), 6);
+ * ```
+ */
+export abstract class PoolExecutor extends Executor {
+  readonly #state: ExecutorState;
+
+  /**
+   * Makes a pool; no worker starts until there is work.
+   *
+   * @param workers The workers, from the subclass's checked options.
+   */
+  protected constructor(workers: PoolWorkers) {
+    super();
+    const { owner, pool } = workers as PoolSetup;
+    this.#state = { owner, shutdown: false, pool: new Pool(pool) };
+    register(this, this.#state);
+  }
+
+  /**
+   * Schedules `fn(...args)` with per-task options.
+   *
+   * @typeParam A The task's parameters.
+   * @typeParam R The task's return type.
+   * @param fn The task: a self-contained function or a `fromModule` task.
+   * @param args Its arguments, cloned to the worker.
+   * @param options `timeout`, `signal` and `transfer`.
+   * @returns The task's future.
+   * @throws {ShutdownError} After `shutdown()`.
+   * @throws {BrokenExecutorError} When the pool is broken.
+   * @throws {TypeError} For something that is not a task, or bad options.
+   *
+   * @example A task with a timeout
+   * ```ts
+   * import { ThreadPoolExecutor, TimeoutError } from "@concurrent/futures";
+   * import assert from "node:assert/strict";
+   *
+   * await using pool = new ThreadPoolExecutor({ maxWorkers: 1 });
+   * const slow = pool.run(() => new Promise(() => {}), [], { timeout: 50 });
+   * await assert.rejects(slow.result(), TimeoutError);
+   * ```
+   */
+  run<A extends unknown[], R>(
+    fn: Task<A, R>,
+    args: A,
+    options?: RunOptions,
+  ): Future<Awaited<R>> {
+    const state = this.#state;
+    checkOpen(state);
+    return submitTo(state, functionSpec(fn, "submit"), args, options, 0);
+  }
+
+  /**
+   * Sends a chunk of `map` calls to one worker as one task.
+   *
+   * @param fn The task.
+   * @param calls One argument list per call.
+   * @returns The future of the chunk's outcome.
+   */
+  protected override runChunk(
+    fn: Task,
+    calls: unknown[][],
+  ): Future<ChunkOutcome> {
+    const state = this.#state;
+    checkOpen(state);
+    return submitTo(state, functionSpec(fn, "submit"), calls, undefined, 1);
+  }
+
+  /**
+   * Stops taking work. Idempotent.
+   *
+   * @param options `wait` (default `true`): resolve once every task is done
+   * and every worker is gone; `cancelFutures`: cancel the tasks not started.
+   * @returns A promise that resolves once shut down (at once with
+   * `wait: false`).
+   *
+   * @example Cancel what has not started
+   * ```ts
+   * import { ThreadPoolExecutor } from "@concurrent/futures";
+   * import assert from "node:assert/strict";
+   *
+   * const pool = new ThreadPoolExecutor({ maxWorkers: 1 });
+   * const futures = [1, 2, 3].map((n) => pool.submit((x: number) => x, n));
+   * await pool.shutdown({ cancelFutures: true });
+   * assert.ok(futures.every((f) => f.done()));
+   * ```
+   */
+  shutdown(options: ShutdownOptions = {}): Promise<void> {
+    const { wait = true, cancelFutures = false } = options;
+    this.#state.shutdown = true;
+    const closed = this.#state.pool.close(cancelFutures);
+    return wait ? closed : Promise.resolve();
+  }
+
+  /**
+   * Stops every worker now: their tasks and the pending ones fail with
+   * `BrokenExecutorError`, and the pool is broken.
+   *
+   * @param reason What the failures say.
+   */
+  protected stopWorkers(reason: string): void {
+    this.#state.pool.terminate(reason);
+  }
+}
