@@ -1,6 +1,6 @@
 // Shared by the two CPU examples: count the primes below 2,000,000 in
 // ranges on one thread, then on a pool, and print the speedup.
-import type { Executor } from "../mod.ts";
+import type { Executor } from "@concurrent/futures";
 
 /** Self-contained, so its source can run in a worker. */
 export function countPrimes(from: number, to: number): number {

@@ -1,6 +1,11 @@
 // Futures made by hand and settled from timers (one fails), consumed with
 // `wait` and `asCompleted`: the future side of the library, no workers.
-import { asCompleted, FIRST_COMPLETED, Future, wait } from "../mod.ts";
+import {
+  asCompleted,
+  FIRST_COMPLETED,
+  Future,
+  wait,
+} from "@concurrent/futures";
 
 function settleLater(name: string, ms: number, fail = false): Future<string> {
   const future = new Future<string>();

@@ -1,6 +1,10 @@
 // Python's as_completed seed program: load pages on workers and print each
 // as it completes, with a Map from future to URL.
-import { asCompleted, type Future, ThreadPoolExecutor } from "../mod.ts";
+import {
+  asCompleted,
+  type Future,
+  ThreadPoolExecutor,
+} from "@concurrent/futures";
 import { startLocalSite } from "./_server.ts";
 
 // Self-contained: its source runs in the worker.

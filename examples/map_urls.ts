@@ -1,6 +1,6 @@
 // map over URLs: results come in input order, and a failing URL's error is
 // thrown at its position, ending the loop (as in Python).
-import { ThreadPoolExecutor } from "../mod.ts";
+import { ThreadPoolExecutor } from "@concurrent/futures";
 import { startLocalSite } from "./_server.ts";
 
 async function pageSize(url: string): Promise<number> {

@@ -1,5 +1,5 @@
 // Python's map seed program: map over two iterables, zipped.
-import { ThreadPoolExecutor } from "../mod.ts";
+import { ThreadPoolExecutor } from "@concurrent/futures";
 
 function testFunction(a: number, b: number): number {
   return a + b;

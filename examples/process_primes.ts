@@ -2,7 +2,7 @@
 // each with a 128 MB heap limit, and print the speedup over one thread. A
 // process pool is the one whose timeout kills a runaway task and whose
 // memoryLimit contains one that runs out of memory.
-import { ProcessPoolExecutor, TimeoutError } from "../mod.ts";
+import { ProcessPoolExecutor, TimeoutError } from "@concurrent/futures";
 import { compare } from "./_primes.ts";
 
 const cores = navigator.hardwareConcurrency;

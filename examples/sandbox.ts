@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { ThreadPoolExecutor } from "../mod.ts";
+import { ThreadPoolExecutor } from "@concurrent/futures";
 
 // Plugins as a host application might receive them: self-contained functions.
 const plugins = {

@@ -1,6 +1,6 @@
 // Python's first seed program: two submits of a task that waits 2 s and
 // returns its message; done() before and after; then result().
-import { ThreadPoolExecutor } from "../mod.ts";
+import { ThreadPoolExecutor } from "@concurrent/futures";
 
 async function waitOnFuture(message: string): Promise<string> {
   await new Promise((resolve) => setTimeout(resolve, 2000));

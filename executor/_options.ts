@@ -3,16 +3,11 @@
 import { checkCount, checkTimeout, describe } from "../future/_util.ts";
 import { functionSpec } from "./_function_spec.ts";
 import { resolvePermissions } from "./_permissions.ts";
-import type { FunctionSpec } from "./_protocol.ts";
+import type { PoolOptions } from "./_pool/pool.ts";
 
 /** The options every pool executor takes, validated. */
-export interface CheckedOptions {
-  maxWorkers: number;
-  maxTasksPerWorker: number;
-  idleTimeout: number;
-  name: string;
-  initializer?: FunctionSpec;
-  initargs?: unknown[];
+export interface CheckedOptions
+  extends Omit<PoolOptions, "spawn" | "onClosed"> {
   /** What a worker gets: `undefined` inherits the program's. */
   permissions: Deno.PermissionOptions | undefined;
 }

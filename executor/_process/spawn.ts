@@ -4,7 +4,11 @@
 // channel, or a channel lost while the child lives, is reported as `died`.
 import { deserialize, serialize } from "node:v8";
 import { workerSource } from "../_worker/source.ts";
-import type { SpawnWorker } from "../_pool/transport.ts";
+import type {
+  SpawnWorker,
+  WorkerEvents,
+  WorkerHandle,
+} from "../_pool/transport.ts";
 import { connectStdio } from "./child.ts";
 import { framing } from "./frame.ts";
 import { type Reaper, startReaper } from "./reaper.ts";
@@ -68,7 +72,7 @@ export function permissionFlags(
   return flags;
 }
 
-/** Starts `deno` child processes. */
+/** Starts `deno` child processes; `close` ends their reaper. */
 export function processSpawner(
   options: { flags: string[]; memoryLimit?: number; scoped: boolean },
 ): SpawnWorker & { close(): Promise<void> } {
@@ -83,98 +87,12 @@ export function processSpawner(
   if (options.memoryLimit !== undefined) {
     args.push(`--v8-flags=--max-old-space-size=${options.memoryLimit}`);
   }
+  args.push(programUrl());
   const start: SpawnWorker = ({ initializer, initargs }, events) => {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [...args, programUrl()],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
     reaper ??= startReaper();
-    const watcher = reaper;
-    watcher.watch(child.pid);
-    const writer = child.stdin.getWriter();
-    let alive = true;
-    let reason = "";
-    const frames = framing();
-    const send = (message: unknown) => {
-      writer.write(frames.encode(serialize(message))).catch(() => {});
-    };
-    let graceTimer: ReturnType<typeof setTimeout> | undefined;
-    let closing: ReturnType<typeof setTimeout> | undefined;
-    const kill = () => {
-      try {
-        child.kill("SIGTERM");
-        graceTimer ??= setTimeout(() => {
-          try {
-            child.kill("SIGKILL");
-          } catch {
-            // Already gone.
-          }
-        }, KILL_GRACE_MS);
-      } catch {
-        // Already gone.
-      }
-    };
-    // Frames in, until stdout ends. Anything else on it (garbage, a frame
-    // that does not deserialize) ends the child; so does stdout closing
-    // while the child lives, since it can no longer report.
-    const reading = (async () => {
-      for await (const chunk of child.stdout) {
-        for (const frame of frames.decode(chunk)) {
-          const message = deserialize(frame);
-          if (alive) events.message(message);
-        }
-      }
-      // stdout ended: the child is exiting, or it closed stdout and can no
-      // longer report.
-      closing = setTimeout(() => {
-        reason ||= "the process closed its channel";
-        kill();
-      }, KILL_GRACE_MS);
-    })().catch((error) => {
-      reason ||= error instanceof Error && /^the process/.test(error.message)
-        ? error.message
-        : `the process wrote garbage on the channel: ${error}`;
-      kill();
-    });
-    const exited = Promise.all([child.status, reading]).then(([status]) => {
-      clearTimeout(graceTimer);
-      clearTimeout(closing);
-      watcher.forget(child.pid);
-      writer.close().catch(() => {});
-      if (!alive) return;
-      alive = false;
-      events.died(
-        reason ||
-          (status.signal
-            ? `the process was killed by ${status.signal}`
-            : `the process exited with code ${status.code}`),
-      );
-    });
-    send({ initializer, initargs, scoped: options.scoped });
-    return {
-      pid: child.pid,
-      send(message) {
-        try {
-          send(message);
-        } catch (error) {
-          // node:v8 says "could not be cloned" with a plain Error; a getter's
-          // own error goes as it is.
-          throw error instanceof Error && error.constructor === Error &&
-              / could not be cloned\.$/.test(error.message)
-            ? new DOMException(error.message, "DataCloneError")
-            : error;
-        }
-      },
-      terminate() {
-        if (alive) {
-          alive = false;
-          kill();
-        }
-        return exited;
-      },
-    };
+    const child = new ChildWorker(args, reaper, events);
+    child.send({ initializer, initargs, scoped: options.scoped });
+    return child;
   };
   return Object.assign(start, {
     close: async () => {
@@ -183,4 +101,112 @@ export function processSpawner(
       await closing?.close();
     },
   });
+}
+
+// One child process, as the pool's WorkerHandle.
+class ChildWorker implements WorkerHandle {
+  readonly #child: Deno.ChildProcess;
+  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #frames = framing();
+  readonly #events: WorkerEvents;
+  // The pool still hears it: not terminated, not reported dead.
+  #alive = true;
+  // Why it is being killed, when the pool did not ask.
+  #reason = "";
+  #graceTimer: ReturnType<typeof setTimeout> | undefined;
+  #closing: ReturnType<typeof setTimeout> | undefined;
+  // Settles once the child has exited and its stdout is read.
+  readonly #exited: Promise<void>;
+
+  constructor(args: string[], reaper: Reaper, events: WorkerEvents) {
+    this.#events = events;
+    this.#child = new Deno.Command(Deno.execPath(), {
+      args,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    const pid = this.#child.pid;
+    reaper.watch(pid);
+    this.#writer = this.#child.stdin.getWriter();
+    const reading = this.#read();
+    this.#exited = Promise.all([this.#child.status, reading]).then(
+      ([status]) => {
+        clearTimeout(this.#graceTimer);
+        clearTimeout(this.#closing);
+        reaper.forget(pid);
+        this.#writer.close().catch(() => {});
+        if (!this.#alive) return;
+        this.#alive = false;
+        events.died(
+          this.#reason ||
+            (status.signal
+              ? `the process was killed by ${status.signal}`
+              : `the process exited with code ${status.code}`),
+        );
+      },
+    );
+  }
+
+  send(message: unknown): void {
+    let body: Uint8Array;
+    try {
+      body = serialize(message);
+    } catch (error) {
+      // node:v8 says "could not be cloned" with a plain Error; a getter's
+      // own error goes as it is.
+      throw error instanceof Error && error.constructor === Error &&
+          / could not be cloned\.$/.test(error.message)
+        ? new DOMException(error.message, "DataCloneError")
+        : error;
+    }
+    this.#writer.write(this.#frames.encode(body)).catch(() => {});
+  }
+
+  terminate(): Promise<void> {
+    if (this.#alive) {
+      this.#alive = false;
+      this.#kill();
+    }
+    return this.#exited;
+  }
+
+  // Frames in, until stdout ends. Anything else on it (garbage, a frame
+  // that does not deserialize) ends the child; so does stdout closing while
+  // the child lives, since it can no longer report.
+  async #read(): Promise<void> {
+    try {
+      for await (const chunk of this.#child.stdout) {
+        for (const frame of this.#frames.decode(chunk)) {
+          const message = deserialize(frame);
+          if (this.#alive) this.#events.message(message);
+        }
+      }
+      // The child is exiting, or closed stdout and can no longer report.
+      this.#closing = setTimeout(() => {
+        this.#reason ||= "the process closed its channel";
+        this.#kill();
+      }, KILL_GRACE_MS);
+    } catch (error) {
+      this.#reason ||= error instanceof Error &&
+          /^the process/.test(error.message)
+        ? error.message
+        : `the process wrote garbage on the channel: ${error}`;
+      this.#kill();
+    }
+  }
+
+  // SIGTERM, then SIGKILL after a grace: a task stuck in a synchronous loop
+  // never handles SIGTERM, and must still stop.
+  #kill(): void {
+    const signal = (name: Deno.Signal) => {
+      try {
+        this.#child.kill(name);
+      } catch {
+        // Already gone.
+      }
+    };
+    signal("SIGTERM");
+    this.#graceTimer ??= setTimeout(() => signal("SIGKILL"), KILL_GRACE_MS);
+  }
 }

@@ -10,10 +10,10 @@ import type {
   ToWorker,
 } from "../_protocol.ts";
 import type { toRecord } from "../_error_record.ts";
-import type { makeFunctions } from "./functions.ts";
-import type { makeOutbox } from "./outbox.ts";
-import type { makeTaskLoop } from "./task_loop.ts";
-import type { sandbox } from "./sandbox.ts";
+import type { Functions } from "./functions.ts";
+import type { Outbox } from "./outbox.ts";
+import type { TaskLoop } from "./task_loop.ts";
+import type { closeShared, closeStdin } from "./sandbox.ts";
 
 /** The part of a `MessagePort` the worker side talks through. */
 export interface Endpoint {
@@ -28,11 +28,12 @@ export type Connect = (
 
 /** The worker's parts, passed in since the source cannot import them. */
 export interface WorkerParts {
-  makeFunctions: typeof makeFunctions;
-  makeOutbox: typeof makeOutbox;
-  makeTaskLoop: typeof makeTaskLoop;
+  Functions: typeof Functions;
+  Outbox: typeof Outbox;
+  TaskLoop: typeof TaskLoop;
   toRecord: typeof toRecord;
-  sandbox: typeof sandbox;
+  closeStdin: typeof closeStdin;
+  closeShared: typeof closeShared;
 }
 
 /**
@@ -50,10 +51,13 @@ export function workerMain(
   connect?: Connect,
 ): void {
   function start(endpoint: Endpoint, init: InitMessage): void {
-    parts.sandbox(init.scoped === true, connect !== undefined);
-    const functions = parts.makeFunctions();
-    const outbox = parts.makeOutbox(P, endpoint, parts.toRecord);
-    const loop = parts.makeTaskLoop(P, functions, outbox, parts.toRecord);
+    // Before any task runs: what a task may not reach.
+    const process = connect !== undefined;
+    if (process || init.scoped) parts.closeStdin(process);
+    if (init.scoped) parts.closeShared();
+    const functions = new parts.Functions();
+    const outbox = new parts.Outbox(P, endpoint, parts.toRecord);
+    const loop = new parts.TaskLoop(P, functions, outbox, parts.toRecord);
     endpoint.onmessage = (event) => loop.receive(event.data);
     const fatal = (reason: string) => outbox.fatal(reason, loop.running);
 

@@ -3,10 +3,10 @@
 // and its parameters, so its source stands alone).
 import { PROTOCOL } from "../_protocol.ts";
 import { toRecord } from "../_error_record.ts";
-import { makeFunctions } from "./functions.ts";
-import { makeOutbox } from "./outbox.ts";
-import { makeTaskLoop } from "./task_loop.ts";
-import { sandbox } from "./sandbox.ts";
+import { Functions } from "./functions.ts";
+import { Outbox } from "./outbox.ts";
+import { TaskLoop } from "./task_loop.ts";
+import { closeShared, closeStdin } from "./sandbox.ts";
 import { workerMain } from "./main.ts";
 
 /**
@@ -17,11 +17,12 @@ import { workerMain } from "./main.ts";
  */
 export function workerSource(connect?: string): string {
   const parts = `{
-  makeFunctions: ${makeFunctions},
-  makeOutbox: ${makeOutbox},
-  makeTaskLoop: ${makeTaskLoop},
+  Functions: ${Functions},
+  Outbox: ${Outbox},
+  TaskLoop: ${TaskLoop},
   toRecord: ${toRecord},
-  sandbox: ${sandbox},
+  closeStdin: ${closeStdin},
+  closeShared: ${closeShared},
 }`;
   const args = [JSON.stringify(PROTOCOL), parts];
   if (connect !== undefined) args.push(connect);
