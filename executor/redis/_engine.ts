@@ -206,9 +206,13 @@ export interface Engine extends AsyncDisposable {
    * Deletes entries from the stream.
    *
    * An entry not yet delivered is then never delivered. An entry already
-   * delivered counts as removed too (XDEL does not look at groups): its
-   * consumer has it and may run it; it stays pending until `ack`ed, and
-   * `claimIdle` reports it under `deleted` instead of delivering it again.
+   * delivered counts as removed too (XDEL does not look at groups), so 1
+   * does not prove it never ran: its consumer has its fields and may be
+   * running it. It stays pending (`ack` by its consumer still returns 1)
+   * until `extend` or `claimIdle` meets it: both drop it from the group
+   * (Redis 7: XCLAIM and XAUTOCLAIM discard deleted entries), `extend` leaves
+   * it out of its answer and `claimIdle` lists it under `deleted`. It is
+   * never delivered again.
    *
    * @returns how many of `ids` were in the stream.
    */
@@ -439,6 +443,9 @@ class RedisEngine implements Engine {
   readonly #clients = new Set<Client>();
   // Connections that are connected and ready now.
   readonly #ready = new Set<Client>();
+  // Connections still making their first connection: not counted as down,
+  // so opening one more blocking connection is no outage.
+  readonly #opening = new Set<Client>();
   // Connections whose last command timed out: down until one succeeds.
   readonly #stalled = new Set<Client>();
   readonly #downListeners = new Set<(cause: Error) => void>();
@@ -499,6 +506,7 @@ class RedisEngine implements Engine {
     let lastError: Error | undefined;
     const onError = (error: Error) => lastError = error;
     client.on("error", onError);
+    this.#opening.add(client);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const connecting = client.connect();
     try {
@@ -529,6 +537,7 @@ class RedisEngine implements Engine {
     } finally {
       clearTimeout(timer);
       client.off("error", onError);
+      this.#opening.delete(client);
     }
   }
 
@@ -544,7 +553,9 @@ class RedisEngine implements Engine {
 
   #isUp(): boolean {
     return !this.#closed && this.#stalled.size === 0 &&
-      [...this.#clients].every((client) => this.#ready.has(client));
+      [...this.#clients].every((client) =>
+        this.#ready.has(client) || this.#opening.has(client)
+      );
   }
 
   #update(cause?: Error): void {
