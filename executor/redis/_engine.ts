@@ -66,7 +66,12 @@ export type Fields = Record<string, Uint8Array | string>;
 export interface Entry {
   /** The entry's stream id, `ms-seq`. */
   id: string;
-  /** Field names to values, in the order written. */
+  /**
+   * Field names to values, in the order written. Each value is a Buffer
+   * viewing the chunk node-redis read it from (its RESP decoder does not
+   * copy): decode it and let it go, or copy one kept for long, so it does
+   * not pin the whole chunk.
+   */
   fields: Record<string, Uint8Array>;
 }
 

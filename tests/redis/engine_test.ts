@@ -560,6 +560,8 @@ Deno.test({
   async fn() {
     await using f = await setup({ commandTimeout: 500 });
     await f.engine.createGroup(S, G);
+    // Loads the claim script, which the restarted server will not have.
+    await f.engine.claimIdle(S, G, "b", 60_000, 10);
     const blocked = f.engine.read(S, G, "a", 10, WAIT_MS);
     blocked.catch(() => {}); // asserted below; it may reject before that
     const down = nextEvent(
