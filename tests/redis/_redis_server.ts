@@ -4,6 +4,7 @@
 //   test program ──spawn──> sh (watchdog) ──&──> redis-server
 //        │ stdin pipe            │ reads stdin; on EOF (the program died,
 //        │                       │ even by SIGKILL) it SIGKILLs the server
+//        │                       │ and removes its temp dir
 //        └── reads the server's pid from sh's first stdout line
 //
 // The watchdog's exit status is the server's (`wait`), so `exited` tells when
@@ -32,15 +33,18 @@ export interface RedisServer extends AsyncDisposable {
   restart(): Promise<void>;
 }
 
-// Runs the server under `sh`: the first stdout line is its pid; stdin's end
-// kills it (fd 3 carries stdin into the background reader, which sh would
-// otherwise point at /dev/null).
+// Runs the server under `sh` (arguments: its temp dir, then the server's):
+// the first stdout line is its pid; stdin's end kills it and removes the dir
+// (fd 3 carries stdin into the background reader, which sh would otherwise
+// point at /dev/null).
 const WATCHDOG = `
+dir=$1
+shift
 exec 3<&0
 redis-server "$@" </dev/null >/dev/null 3<&- &
 server=$!
 echo "$server"
-{ while read -r _ <&3; do :; done; kill -9 "$server" 2>/dev/null; } &
+{ while read -r _ <&3; do :; done; kill -9 "$server" 2>/dev/null; rm -rf "$dir"; } &
 reader=$!
 wait "$server"
 code=$?
@@ -50,6 +54,8 @@ exit "$code"
 
 interface Running {
   child: Deno.ChildProcess;
+  /** This process's own temp dir: a restart gets a new one. */
+  dir: string;
   pid: number;
   stdin: WritableStreamDefaultWriter<Uint8Array>;
   stderr: Promise<string>;
@@ -165,16 +171,16 @@ function logTail(dir: string): string {
  */
 export async function startRedis(): Promise<RedisServer> {
   const port = freePort();
-  const dir = await Deno.makeTempDir({ prefix: "concurrent-futures-redis-" });
   let current: Running | undefined;
 
   async function spawn(): Promise<void> {
-    await Deno.mkdir(dir, { recursive: true });
+    const dir = await Deno.makeTempDir({ prefix: "concurrent-futures-redis-" });
     const child = new Deno.Command("sh", {
       args: [
         "-c",
         WATCHDOG,
         "sh",
+        dir,
         "--port",
         String(port),
         "--bind",
@@ -198,6 +204,7 @@ export async function startRedis(): Promise<RedisServer> {
     const stderr = readAll(child.stderr);
     const running: Running = {
       child,
+      dir,
       pid: 0,
       stdin: child.stdin.getWriter(),
       stderr,
@@ -217,19 +224,16 @@ export async function startRedis(): Promise<RedisServer> {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     if (up) return;
-    if (running.done || !Number.isInteger(pid) || pid <= 0) {
-      await end(running);
-      throw new Error(
-        `redis-server on 127.0.0.1:${port} exited before answering PING; stderr: ${
-          (await stderr).trim() || "(empty)"
-        }; log: ${logTail(dir)}`,
-      );
-    }
+    const exited = running.done;
+    const log = logTail(dir);
     await end(running);
+    const why = exited
+      ? "exited before answering PING"
+      : `did not answer PING within ${START_DEADLINE_MS} ms`;
     throw new Error(
-      `redis-server on 127.0.0.1:${port} did not answer PING within ${START_DEADLINE_MS} ms; stderr: ${
+      `redis-server on 127.0.0.1:${port} ${why}; stderr: ${
         (await stderr).trim() || "(empty)"
-      }; log: ${logTail(dir)}`,
+      }; log: ${log}`,
     );
   }
 
@@ -250,12 +254,10 @@ export async function startRedis(): Promise<RedisServer> {
     await running.stdin.close().catch(() => {});
     await running.exited;
     await Promise.all([running.stderr, running.stdout]);
+    await Deno.remove(running.dir, { recursive: true }).catch(() => {});
   }
 
-  await spawn().catch(async (error) => {
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
-    throw error;
-  });
+  await spawn();
 
   let stopped = false;
   const server: RedisServer = {
@@ -272,7 +274,6 @@ export async function startRedis(): Promise<RedisServer> {
       stopped = true;
       if (current) await end(current);
       current = undefined;
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
     },
     kill(signal) {
       if (current && !current.done) Deno.kill(current.pid, signal);
