@@ -8,12 +8,8 @@ import {
   EngineError,
   type EngineOptions,
 } from "../../executor/redis/_engine.ts";
-import {
-  decode,
-  encode,
-  fromErrorRecord,
-  toErrorRecord,
-} from "../../executor/redis/_codec.ts";
+import { decode, encode } from "../../executor/redis/_codec.ts";
+import { fromRecord, toRecord } from "../../executor/_error_record.ts";
 import type { ErrorRecord, RawThrow } from "../../executor/_protocol.ts";
 import { deadline } from "../_deadline.ts";
 import { type RedisServer, requireRedis, startRedis } from "./_redis_server.ts";
@@ -192,7 +188,7 @@ Deno.test({
     failure.name = "CustomError";
     const record = {
       args: [every, new Map([[1n, new Set(["x"])]]), new Date(0), /re/g],
-      error: toErrorRecord(failure),
+      error: toRecord(failure),
     };
     const id = await f.engine.add(S, {
       task: encode(record),
@@ -217,7 +213,7 @@ Deno.test({
     assert.equal(entry.fields.empty.byteLength, 0);
     const back = decode<typeof record>(entry.fields.task);
     assert.deepEqual(back.args, record.args);
-    const error = fromErrorRecord(back.error) as Error;
+    const error = fromRecord(back.error) as Error;
     assert.equal(error.name, "CustomError");
     assert.equal(error.message, "outer");
     assert.equal(error.stack, failure.stack);
@@ -226,14 +222,14 @@ Deno.test({
   },
 });
 
-Deno.test("toErrorRecord() carries non-errors and values v8 cannot clone", () => {
-  const raw = toErrorRecord(42) as RawThrow;
+Deno.test("toRecord() carries non-errors and values v8 cannot clone", () => {
+  const raw = toRecord(42) as RawThrow;
   assert.deepEqual(decode(encode(raw)), { error: false, value: 42 });
   const withFunction = new Error("f", { cause: () => 1 });
-  const record = decode<ErrorRecord>(encode(toErrorRecord(withFunction)));
+  const record = decode<ErrorRecord>(encode(toRecord(withFunction)));
   assert.equal(typeof record.cause, "string");
-  const dom = fromErrorRecord(
-    decode(encode(toErrorRecord(new DOMException("gone", "AbortError")))),
+  const dom = fromRecord(
+    decode(encode(toRecord(new DOMException("gone", "AbortError")))),
   );
   assert.ok(dom instanceof DOMException);
   assert.equal(dom.name, "AbortError");
