@@ -87,3 +87,26 @@ function sourceOf(fn: Function, action: string): string {
   }
   return source;
 }
+
+/**
+ * The spec of a function given as source text, as a task from another
+ * machine arrives (a Redis node): the same source shares one spec, as in
+ * `functionSpec`. The source is only compiled inside a worker.
+ */
+export function sourceSpec(source: string): FunctionSpec {
+  let spec = bySource.get(source);
+  if (spec === undefined) bySource.set(source, spec = { id: nextId++, source });
+  return spec;
+}
+
+const byExport = new Map<string, FunctionSpec>();
+
+/** The spec of a module's export, one per URL and name. */
+export function moduleSpec(module: string, name: string): FunctionSpec {
+  const key = `${name}@${module}`;
+  let spec = byExport.get(key);
+  if (spec === undefined) {
+    byExport.set(key, spec = { id: nextId++, module, name });
+  }
+  return spec;
+}

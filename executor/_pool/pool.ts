@@ -73,6 +73,11 @@ export class Pool {
     this.#options = options;
   }
 
+  /** The most workers it runs at once. */
+  get maxWorkers(): number {
+    return this.#options.maxWorkers;
+  }
+
   /** Why the pool cannot run work, if it cannot. */
   get broken(): BrokenExecutorError | undefined {
     return this.#broken;
