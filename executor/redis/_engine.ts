@@ -9,6 +9,8 @@
 //                                     group's PEL <── XACK+XDEL ─── ack
 //                                        │  <── XCLAIM JUSTID ───── extend
 //   remove ──────── XDEL ───────────────>│  <── XAUTOCLAIM ──────── claimIdle
+//                                        │  <── XPENDING+XCLAIM ─── claimExpired
+//   drop ────────── DEL                  │  <── XGROUP DELCONSUMER  removeConsumer
 //   readReplies <── XREAD BLOCK ──── reply stream <── XADD ─────── add
 //
 // One command connection carries everything that does not block; each
@@ -195,6 +197,22 @@ export interface Engine extends AsyncDisposable {
     count: number,
   ): Promise<Claimed>;
   /**
+   * Takes over up to `count` entries that other consumers have held idle
+   * past their own lease: the entry's field `leaseField` (milliseconds, as
+   * text), or `minIdleMs` for an entry without it; never one idle less than
+   * `minIdleMs`. One atomic step per call, delivery counts included, so
+   * entries with different leases share one stream and a consumer need not
+   * know them. Scans the group's pending list from where the last call
+   * stopped; an entry deleted after delivery is dropped from the group and
+   * listed under `deleted`.
+   */
+  claimExpired(
+    stream: string,
+    group: string,
+    consumer: string,
+    options: { leaseField: string; minIdleMs: number; count: number },
+  ): Promise<Claimed>;
+  /**
    * Resets the idle time of entries `consumer` still holds, without counting
    * a delivery, so `claimIdle` elsewhere does not take them.
    *
@@ -222,6 +240,23 @@ export interface Engine extends AsyncDisposable {
    * @returns how many of `ids` were in the stream.
    */
   remove(stream: string, ids: readonly string[]): Promise<number>;
+  /**
+   * Deletes whole keys (streams with their groups).
+   *
+   * @returns how many of them existed.
+   */
+  drop(keys: readonly string[]): Promise<number>;
+  /**
+   * Removes `consumer` from `group`. Its pending entries go with it (Redis
+   * forgets they were delivered), so call it once the consumer holds none.
+   *
+   * @returns how many entries it still held.
+   */
+  removeConsumer(
+    stream: string,
+    group: string,
+    consumer: string,
+  ): Promise<number>;
   /** Reads entries after `lastId` (no group), waiting up to `blockMs`. */
   readReplies(
     stream: string,
@@ -289,6 +324,43 @@ for i, entry in ipairs(claimed[2]) do
   counts[i] = pending[1][4]
 end
 return { claimed[1], claimed[2], counts, claimed[3] or {} }
+`;
+
+// claimExpired: XPENDING IDLE lists candidates idle for at least the floor
+// with their idle times and delivery counts; each is claimed only if its
+// idle time has reached the lease in its own entry. In one script, so no
+// holder can extend an entry between the check and the claim. A pending id
+// whose entry is gone (deleted after delivery) is acknowledged away, as
+// XAUTOCLAIM drops such ids. Returns { next cursor, entries, counts,
+// deleted ids }; the cursor is "-" once the list's end was reached.
+const EXPIRED_SCRIPT = `
+local pending = redis.call('XPENDING', KEYS[1], ARGV[1], 'IDLE', ARGV[3], ARGV[4], '+', ARGV[5])
+local entries, counts, deleted = {}, {}, {}
+local floor = tonumber(ARGV[3])
+for _, p in ipairs(pending) do
+  local id, idle, delivered = p[1], tonumber(p[3]), tonumber(p[4])
+  local found = redis.call('XRANGE', KEYS[1], id, id)
+  if #found == 0 then
+    redis.call('XACK', KEYS[1], ARGV[1], id)
+    deleted[#deleted + 1] = id
+  else
+    local lease = floor
+    local fields = found[1][2]
+    for i = 1, #fields, 2 do
+      if fields[i] == ARGV[6] then lease = tonumber(fields[i + 1]) or floor end
+    end
+    if idle >= lease then
+      local claimed = redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, id)
+      if claimed[1] then
+        entries[#entries + 1] = claimed[1]
+        counts[#counts + 1] = delivered + 1
+      end
+    end
+  end
+end
+local next = '-'
+if #pending == tonumber(ARGV[5]) then next = '(' .. pending[#pending][1] end
+return { next, entries, counts, deleted }
 `;
 
 // extend: XCLAIM JUSTID with min-idle 0 resets the idle time and, with
@@ -458,6 +530,7 @@ class RedisEngine implements Engine {
   // claimIdle's XAUTOCLAIM cursor per stream and group; "0-0" starts over.
   readonly #cursors = new Map<string, string>();
   readonly #claim: Script;
+  readonly #expired: Script;
   readonly #extend: Script;
   readonly #connectTimeout: number;
   readonly #backoff: Backoff;
@@ -470,7 +543,7 @@ class RedisEngine implements Engine {
     command: Client,
     options: Required<Omit<EngineOptions, "name">>,
     backoff: Backoff,
-    scripts: { claim: Script; extend: Script },
+    scripts: { claim: Script; expired: Script; extend: Script },
   ) {
     this.#backoff = backoff;
     this.#where = where;
@@ -478,6 +551,7 @@ class RedisEngine implements Engine {
     this.#commandTimeout = options.commandTimeout;
     this.#connectTimeout = options.connectTimeout;
     this.#claim = scripts.claim;
+    this.#expired = scripts.expired;
     this.#extend = scripts.extend;
   }
 
@@ -794,7 +868,7 @@ class RedisEngine implements Engine {
     return Number(await acked);
   }
 
-  async claimIdle(
+  claimIdle(
     stream: string,
     group: string,
     consumer: string,
@@ -803,14 +877,46 @@ class RedisEngine implements Engine {
   ): Promise<Claimed> {
     validateCount("claim idle entries", count);
     validateBlock("claim idle entries", minIdleMs);
-    const key = `${stream}\n${group}`;
-    const cursor = this.#cursors.get(key) ?? "0-0";
-    const reply = await this.#eval(this.#claim, [stream], [
+    return this.#claimWith(this.#claim, `${stream}\n${group}`, "0-0", stream, [
       group,
       consumer,
       String(Math.floor(minIdleMs)),
+    ], [String(count)]);
+  }
+
+  claimExpired(
+    stream: string,
+    group: string,
+    consumer: string,
+    options: { leaseField: string; minIdleMs: number; count: number },
+  ): Promise<Claimed> {
+    const { leaseField, minIdleMs, count } = options;
+    validateCount("claim expired entries", count);
+    validateBlock("claim expired entries", minIdleMs);
+    const key = `expired\n${stream}\n${group}`;
+    return this.#claimWith(this.#expired, key, "-", stream, [
+      group,
+      consumer,
+      String(Math.floor(minIdleMs)),
+    ], [String(count), leaseField]);
+  }
+
+  // Runs a claim script whose arguments are `head`, the scan cursor kept
+  // under `key` (`start` the first time), then `tail`; it returns { next
+  // cursor, entries, counts, deleted ids }.
+  async #claimWith(
+    claim: Script,
+    key: string,
+    start: string,
+    stream: string,
+    head: string[],
+    tail: string[],
+  ): Promise<Claimed> {
+    const cursor = this.#cursors.get(key) ?? start;
+    const reply = await this.#eval(claim, [stream], [
+      ...head,
       cursor,
-      String(count),
+      ...tail,
     ]) as [Buffer, Reply[], number[], Buffer[]];
     const [next, raw, counts, deleted] = reply;
     this.#cursors.set(key, text(next));
@@ -841,6 +947,27 @@ class RedisEngine implements Engine {
   async remove(stream: string, ids: readonly string[]): Promise<number> {
     if (ids.length === 0) return 0;
     return Number(await this.#send(this.#command, ["XDEL", stream, ...ids]));
+  }
+
+  async drop(keys: readonly string[]): Promise<number> {
+    if (keys.length === 0) return 0;
+    return Number(await this.#send(this.#command, ["DEL", ...keys]));
+  }
+
+  async removeConsumer(
+    stream: string,
+    group: string,
+    consumer: string,
+  ): Promise<number> {
+    return Number(
+      await this.#send(this.#command, [
+        "XGROUP",
+        "DELCONSUMER",
+        stream,
+        group,
+        consumer,
+      ]),
+    );
   }
 
   async readReplies(
@@ -942,7 +1069,11 @@ export async function connect(
     command,
     { connectTimeout, commandTimeout },
     backoff,
-    { claim: await script(CLAIM_SCRIPT), extend: await script(EXTEND_SCRIPT) },
+    {
+      claim: await script(CLAIM_SCRIPT),
+      expired: await script(EXPIRED_SCRIPT),
+      extend: await script(EXTEND_SCRIPT),
+    },
   );
   engine.watch(command);
   await engine.open(command);

@@ -673,3 +673,86 @@ Deno.test({
     await engine.close();
   },
 });
+
+Deno.test({
+  name:
+    "Engine.claimExpired() takes an entry only once it is idle past its own lease",
+  ignore,
+  async fn() {
+    await using f = await setup();
+    await f.engine.createGroup(S, G);
+    const [short, long, plain] = await f.engine.addMany(S, [
+      { ...task(1), lease: "100" },
+      { ...task(2), lease: "60000" },
+      task(3),
+    ]);
+    await f.engine.read(S, G, "a", 10, 0);
+    const options = { leaseField: "lease", minIdleMs: 50, count: 10 };
+    // Right after delivery nothing has expired, not even the floor.
+    assert.deepEqual(await f.engine.claimExpired(S, G, "b", options), {
+      entries: [],
+      deleted: [],
+    });
+    const claimed = new Map<string, number>();
+    await until(async () => {
+      const { entries } = await f.engine.claimExpired(S, G, "b", options);
+      for (const entry of entries) claimed.set(entry.id, entry.deliveries);
+      return claimed.size >= 2 ? true : undefined;
+    }, "claimExpired() of the entries past their lease");
+    // The short lease and the one without a lease (the floor) expired; the
+    // 60 s one is still "a"'s.
+    assert.deepEqual([...claimed.keys()].toSorted(), [short, plain].toSorted());
+    assert.deepEqual([...claimed.values()], [2, 2]);
+    assert.deepEqual(await f.engine.extend(S, G, "a", [long]), [long]);
+    assert.deepEqual(await f.engine.extend(S, G, "a", [short]), []);
+  },
+});
+
+Deno.test({
+  name:
+    "Engine.claimExpired() pages through the pending list and reports deleted entries",
+  ignore,
+  async fn() {
+    await using f = await setup();
+    await f.engine.createGroup(S, G);
+    const ids = await f.engine.addMany(
+      S,
+      Array.from({ length: 25 }, (_, n) => ({ ...task(n), lease: "30" })),
+    );
+    await f.engine.read(S, G, "a", 100, 0);
+    await f.engine.remove(S, [ids[3]]);
+    const claimed = new Set<string>();
+    const deleted: string[] = [];
+    await until(async () => {
+      const result = await f.engine.claimExpired(S, G, "b", {
+        leaseField: "lease",
+        minIdleMs: 30,
+        count: 10,
+      });
+      for (const entry of result.entries) claimed.add(entry.id);
+      deleted.push(...result.deleted);
+      return claimed.size === 24 && deleted.length === 1 ? true : undefined;
+    }, "claiming 24 entries, 10 at a time");
+    assert.deepEqual(deleted, [ids[3]]);
+    assert.equal(await f.engine.ack(S, G, [ids[3]]), 0);
+  },
+});
+
+Deno.test({
+  name: "Engine.drop() deletes streams; removeConsumer() leaves the group",
+  ignore,
+  async fn() {
+    await using f = await setup();
+    await f.engine.createGroup(S, G);
+    await f.engine.add(S, task(1));
+    await f.engine.read(S, G, "a", 10, 0);
+    assert.equal(await f.engine.removeConsumer(S, G, "a"), 1);
+    assert.equal(await f.engine.removeConsumer(S, G, "never"), 0);
+    await f.engine.add("other", task(2));
+    assert.equal(await f.engine.drop([S, "other", "missing"]), 2);
+    const { entries } = await f.engine.readReplies(S, "0", 0);
+    assert.deepEqual(entries, []);
+    // The group went with the stream.
+    assert.equal(await f.engine.createGroup(S, G), true);
+  },
+});
