@@ -28,6 +28,35 @@ const SHARED = [
 ] as const;
 
 /**
+ * Throws unless `options` is an object whose keys are all in `known`.
+ *
+ * @param owner The class being constructed, for messages.
+ * @throws {TypeError} For a non-object or an unknown option.
+ */
+export function checkKnownOptions(
+  options: unknown,
+  owner: string,
+  known: readonly string[],
+): asserts options is Record<string, unknown> {
+  if (options === null || typeof options !== "object") {
+    throw new TypeError(
+      `Cannot create ${owner} as 'options' must be an object: current value is ${
+        describe(options)
+      }`,
+    );
+  }
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new TypeError(
+        `Cannot create ${owner} as '${key}' is not an option: the options are ${
+          known.join(", ")
+        }`,
+      );
+    }
+  }
+}
+
+/**
  * Checks the options every pool executor takes.
  *
  * @param options What the caller gave.
@@ -42,23 +71,7 @@ export function checkPoolOptions(
   owner: string,
   extra: readonly string[] = [],
 ): CheckedOptions {
-  if (options === null || typeof options !== "object") {
-    throw new TypeError(
-      `Cannot create ${owner} as 'options' must be an object: current value is ${
-        describe(options)
-      }`,
-    );
-  }
-  const known: readonly string[] = [...SHARED, ...extra];
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) {
-      throw new TypeError(
-        `Cannot create ${owner} as '${key}' is not an option: the options are ${
-          known.join(", ")
-        }`,
-      );
-    }
-  }
+  checkKnownOptions(options, owner, [...SHARED, ...extra]);
   const {
     maxWorkers = navigator.hardwareConcurrency,
     maxTasksPerWorker = Infinity,

@@ -52,6 +52,33 @@ export function checkOpen(state: ExecutorState): void {
 }
 
 /**
+ * Checks a task's arguments and `RunOptions`, for any executor.
+ *
+ * @throws {TypeError} For arguments that are not an array, or bad options.
+ * @throws {RangeError} For a negative `timeout`.
+ */
+export function checkRun(args: unknown, options: RunOptions | undefined): void {
+  if (!Array.isArray(args)) {
+    throw new TypeError(
+      `Cannot submit as 'args' must be an array: current value is ${
+        describe(args)
+      }`,
+    );
+  }
+  if (options === undefined) return;
+  const { timeout, signal, transfer } = options;
+  checkTimeout(timeout, "submit");
+  checkSignal(signal, "submit");
+  if (transfer !== undefined && !Array.isArray(transfer)) {
+    throw new TypeError(
+      `Cannot submit as 'transfer' must be an array: current value is ${
+        describe(transfer)
+      }`,
+    );
+  }
+}
+
+/**
  * Checks a task's arguments and options, then queues it (the caller has
  * checked `checkOpen` and made `spec`).
  *
@@ -64,28 +91,13 @@ export function submitTo<R>(
   options: RunOptions | undefined,
   chunk: 0 | 1,
 ): Future<R> {
-  if (!Array.isArray(args)) {
-    throw new TypeError(
-      `Cannot submit as 'args' must be an array: current value is ${
-        describe(args)
-      }`,
-    );
-  }
+  checkRun(args, options);
   const future = new Future<R>();
   if (options === undefined) {
     state.pool.submit(future, spec, args, chunk);
     return future;
   }
   const { timeout, signal, transfer } = options;
-  checkTimeout(timeout, "submit");
-  checkSignal(signal, "submit");
-  if (transfer !== undefined && !Array.isArray(transfer)) {
-    throw new TypeError(
-      `Cannot submit as 'transfer' must be an array: current value is ${
-        describe(transfer)
-      }`,
-    );
-  }
   if (signal?.aborted) {
     future.setException(signal.reason);
     return future;

@@ -202,15 +202,20 @@ export interface Engine extends AsyncDisposable {
    * text), or `minIdleMs` for an entry without it; never one idle less than
    * `minIdleMs`. One atomic step per call, delivery counts included, so
    * entries with different leases share one stream and a consumer need not
-   * know them. Scans the group's pending list from where the last call
-   * stopped; an entry deleted after delivery is dropped from the group and
-   * listed under `deleted`.
+   * know them. Examines up to `scan` pending entries (default: 100, at least
+   * `count`) from where the last call stopped; an entry deleted after
+   * delivery is dropped from the group and listed under `deleted`.
    */
   claimExpired(
     stream: string,
     group: string,
     consumer: string,
-    options: { leaseField: string; minIdleMs: number; count: number },
+    options: {
+      leaseField: string;
+      minIdleMs: number;
+      count: number;
+      scan?: number;
+    },
   ): Promise<Claimed>;
   /**
    * Resets the idle time of entries `consumer` still holds, without counting
@@ -326,9 +331,11 @@ end
 return { claimed[1], claimed[2], counts, claimed[3] or {} }
 `;
 
-// claimExpired: XPENDING IDLE lists candidates idle for at least the floor
-// with their idle times and delivery counts; each is claimed only if its
-// idle time has reached the lease in its own entry. In one script, so no
+// claimExpired: XPENDING IDLE lists a page of candidates idle for at least
+// the floor, with their idle times and delivery counts; each is claimed only
+// if its idle time has reached the lease in its own entry, until `count` are
+// claimed (the page is larger, so entries of live holders do not slow the
+// scan down). In one script, so no
 // holder can extend an entry between the check and the claim. A pending id
 // whose entry is gone (deleted after delivery) is acknowledged away, as
 // XAUTOCLAIM drops such ids. Returns { next cursor, entries, counts,
@@ -336,9 +343,12 @@ return { claimed[1], claimed[2], counts, claimed[3] or {} }
 const EXPIRED_SCRIPT = `
 local pending = redis.call('XPENDING', KEYS[1], ARGV[1], 'IDLE', ARGV[3], ARGV[4], '+', ARGV[5])
 local entries, counts, deleted = {}, {}, {}
-local floor = tonumber(ARGV[3])
+local floor, limit = tonumber(ARGV[3]), tonumber(ARGV[7])
+local last = nil
 for _, p in ipairs(pending) do
+  if #entries >= limit then break end
   local id, idle, delivered = p[1], tonumber(p[3]), tonumber(p[4])
+  last = id
   local found = redis.call('XRANGE', KEYS[1], id, id)
   if #found == 0 then
     redis.call('XACK', KEYS[1], ARGV[1], id)
@@ -359,7 +369,9 @@ for _, p in ipairs(pending) do
   end
 end
 local next = '-'
-if #pending == tonumber(ARGV[5]) then next = '(' .. pending[#pending][1] end
+if last ~= nil and (last ~= pending[#pending][1] or #pending == tonumber(ARGV[5])) then
+  next = '(' .. last
+end
 return { next, entries, counts, deleted }
 `;
 
@@ -427,13 +439,23 @@ async function script(source: string): Promise<Script> {
   return { source, sha };
 }
 
-function validateUrl(url: string): URL {
+/**
+ * Checks a Redis URL.
+ *
+ * @param action what the URL is for, as messages start: "Cannot <action> as
+ * 'url' ...".
+ * @throws {TypeError} when it is not a redis:// or rediss:// URL.
+ */
+export function validateUrl(
+  url: string,
+  action = "connect to Redis",
+): URL {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch (error) {
     throw new TypeError(
-      `Cannot connect to Redis as 'url' is not a URL: current value is ${
+      `Cannot ${action} as 'url' is not a URL: current value is ${
         JSON.stringify(url)
       }`,
       { cause: error },
@@ -441,7 +463,7 @@ function validateUrl(url: string): URL {
   }
   if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") {
     throw new TypeError(
-      `Cannot connect to Redis as 'url' must start with redis:// or rediss://: current value has ${parsed.protocol}//`,
+      `Cannot ${action} as 'url' must start with redis:// or rediss://: current value has ${parsed.protocol}//`,
     );
   }
   return parsed;
@@ -888,17 +910,24 @@ class RedisEngine implements Engine {
     stream: string,
     group: string,
     consumer: string,
-    options: { leaseField: string; minIdleMs: number; count: number },
+    options: {
+      leaseField: string;
+      minIdleMs: number;
+      count: number;
+      scan?: number;
+    },
   ): Promise<Claimed> {
     const { leaseField, minIdleMs, count } = options;
+    const scan = options.scan ?? Math.max(count, 100);
     validateCount("claim expired entries", count);
+    validateCount("scan pending entries", scan);
     validateBlock("claim expired entries", minIdleMs);
     const key = `expired\n${stream}\n${group}`;
     return this.#claimWith(this.#expired, key, "-", stream, [
       group,
       consumer,
       String(Math.floor(minIdleMs)),
-    ], [String(count), leaseField]);
+    ], [String(Math.max(scan, count)), leaseField, String(count)]);
   }
 
   // Runs a claim script whose arguments are `head`, the scan cursor kept

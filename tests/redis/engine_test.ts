@@ -727,12 +727,14 @@ Deno.test({
       const result = await f.engine.claimExpired(S, G, "b", {
         leaseField: "lease",
         minIdleMs: 30,
-        count: 10,
+        count: 4,
+        scan: 10,
       });
+      assert.ok(result.entries.length <= 4, `${result.entries.length}`);
       for (const entry of result.entries) claimed.add(entry.id);
       deleted.push(...result.deleted);
       return claimed.size === 24 && deleted.length === 1 ? true : undefined;
-    }, "claiming 24 entries, 10 at a time");
+    }, "claiming 24 entries, at most 4 a call from pages of 10");
     assert.deepEqual(deleted, [ids[3]]);
     assert.equal(await f.engine.ack(S, G, [ids[3]]), 0);
   },
