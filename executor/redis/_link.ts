@@ -1,0 +1,173 @@
+// Both sides: one engine per executor or node, connected lazily, and what an
+// outage means. The engine reconnects by itself once it has connected; the
+// link turns its up and down events into the library's rule: Redis
+// unreachable for `connectTimeout` is a loss (the executor then fails what
+// it waits for, never hangs), and a first connection that fails is retried
+// by the next `connect()`.
+import { connect, type Engine, EngineError } from "./_engine.ts";
+
+/** What a link connects to. */
+export interface LinkOptions {
+  url: string;
+  /** ms a first connection, or an outage, may last before it is a loss. */
+  connectTimeout: number;
+  /** The connections' CLIENT SETNAME. */
+  name: string;
+}
+
+/** What the owner of a link hears. */
+export interface LinkEvents {
+  /** A first connection is up; runs before `connect()` resolves. */
+  connected(engine: Engine): Promise<void>;
+  /** The engine is up again after it was down. */
+  up(engine: Engine): void;
+  /** Redis has been unreachable for `connectTimeout`. */
+  lost(error: Error): void;
+}
+
+// A command waits this long for its reply, at most: shorter than
+// connectTimeout, so a command sent during an outage fails within it.
+const COMMAND_TIMEOUT = 5_000;
+
+/** One engine, its outages, and the waits they cause. */
+export class Link {
+  readonly #options: LinkOptions;
+  readonly #events: LinkEvents;
+  /** host:port, for messages: never the credentials. */
+  readonly where: string;
+  #engine: Engine | undefined;
+  #connecting: Promise<Engine> | undefined;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+  // Set while the engine is down: the timer that declares the loss.
+  #lostTimer: ReturnType<typeof setTimeout> | undefined;
+  // Whoever waits for the engine to be up again (or the link closed).
+  #upWaiters = Promise.withResolvers<void>();
+  readonly #closedWait = Promise.withResolvers<void>();
+  // Bumped each time the engine comes back: what was written in an older
+  // generation may be gone if Redis restarted empty.
+  #generation = 0;
+
+  constructor(options: LinkOptions, events: LinkEvents) {
+    this.#options = options;
+    this.#events = events;
+    this.where = new URL(options.url).host;
+  }
+
+  /** The connected engine, if the first connection succeeded. */
+  get engine(): Engine | undefined {
+    return this.#engine;
+  }
+
+  /** Whether `close()` was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** How many times the engine came back after being down. */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /**
+   * The engine, connecting first if needed. After a failed first
+   * connection, the next call tries again.
+   *
+   * @throws {EngineError} when Redis cannot be reached within
+   * `connectTimeout`, or the link is closed.
+   */
+  connect(): Promise<Engine> {
+    if (this.#engine !== undefined) return Promise.resolve(this.#engine);
+    if (this.#closed) {
+      return Promise.reject(
+        new EngineError("closed", "Cannot connect: the link is closed"),
+      );
+    }
+    this.#connecting ??= this.#open().finally(() =>
+      this.#connecting = undefined
+    );
+    return this.#connecting;
+  }
+
+  async #open(): Promise<Engine> {
+    const { url, connectTimeout, name } = this.#options;
+    const engine = await connect(url, {
+      connectTimeout,
+      commandTimeout: Math.min(COMMAND_TIMEOUT, connectTimeout),
+      name,
+    });
+    try {
+      if (this.#closed) {
+        throw new EngineError("closed", "Cannot connect: the link is closed");
+      }
+      await this.#events.connected(engine);
+    } catch (error) {
+      await engine.close();
+      throw error;
+    }
+    this.#engine = engine;
+    engine.onDown((cause) => this.#down(cause));
+    engine.onUp(() => this.#up(engine));
+    return engine;
+  }
+
+  #down(cause: Error): void {
+    if (this.#closed || this.#lostTimer !== undefined) return;
+    const { connectTimeout } = this.#options;
+    this.#lostTimer = setTimeout(() => {
+      this.#events.lost(
+        new Error(
+          `Redis at ${this.where} was unreachable for ${connectTimeout} ms`,
+          { cause },
+        ),
+      );
+    }, connectTimeout);
+  }
+
+  #up(engine: Engine): void {
+    if (this.#closed) return;
+    clearTimeout(this.#lostTimer);
+    this.#lostTimer = undefined;
+    this.#generation++;
+    this.#upWaiters.resolve();
+    this.#upWaiters = Promise.withResolvers<void>();
+    this.#events.up(engine);
+  }
+
+  /** Resolves once the engine is up (at once if it is), or the link closes. */
+  whenUp(): Promise<void> {
+    if (this.#closed || this.#engine?.up) return Promise.resolve();
+    return this.#upWaiters.promise;
+  }
+
+  /**
+   * Waits `ms`, or less if the link closes first: a back-off that never
+   * holds up `close()`.
+   */
+  pause(ms: number): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.#closedWait.promise.then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** Closes the engine (waiting for a first connection in flight). */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#lostTimer);
+    this.#lostTimer = undefined;
+    this.#upWaiters.resolve();
+    this.#closedWait.resolve();
+    await this.#connecting?.catch(() => {});
+    await this.#engine?.close();
+  }
+}

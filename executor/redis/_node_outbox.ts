@@ -1,0 +1,200 @@
+// On a node: replies on their way to the executors, and the acknowledgements
+// that follow them. Everything one turn produced leaves in one write: per
+// executor one XADD carrying all its replies, then one XACK + XDEL for the
+// tasks answered. Redis runs one connection's commands in order, so a reply
+// is in its stream before its task leaves the queue: a node that dies in
+// between leaves the task pending, and it runs again elsewhere (the executor
+// drops the second answer).
+import { toRecord } from "../_error_record.ts";
+import { encode } from "./_codec.ts";
+import type { Link } from "./_link.ts";
+import {
+  FIELD,
+  GROUP,
+  type Reply,
+  replyStream,
+  type ResultReply,
+  taskKey,
+  taskStream,
+} from "./_wire.ts";
+
+// A "started" reply waits this long: a task that finishes sooner sends only
+// its result, one reply instead of two for tiny tasks. The price: for this
+// long after its start the executor still thinks the task pending, and a
+// cancel() in that window stops the task rather than prevents it.
+const STARTED_DELAY_MS = 2;
+// After an error Redis answered, the next try waits this long.
+const ERROR_PAUSE_MS = 1_000;
+
+interface Ack {
+  entryId: string;
+  /** Called once the acknowledgement is confirmed. */
+  done: () => void;
+}
+
+/** The replies and acknowledgements of one node. */
+export class NodeOutbox {
+  readonly #link: Link;
+  readonly #queue: string;
+  // Replies to send, by executor id.
+  #replies = new Map<string, Reply[]>();
+  // Entries to acknowledge once the replies before them are sent.
+  #acks: Ack[] = [];
+  // "started" replies not sent yet, by task key.
+  readonly #started = new Map<string, { executorId: string; reply: Reply }>();
+  #startedTimer: ReturnType<typeof setTimeout> | undefined;
+  #flushScheduled = false;
+  // Flushes in flight, and whoever waits for none.
+  #sending = 0;
+  #idle: PromiseWithResolvers<void> | undefined;
+
+  constructor(link: Link, queue: string) {
+    this.#link = link;
+    this.#queue = queue;
+  }
+
+  /** Reports a task's start, unless its result follows soon. */
+  started(executorId: string, taskId: number, nodeId: string): void {
+    this.#started.set(taskKey(executorId, taskId), {
+      executorId,
+      reply: { kind: "started", taskId, nodeId },
+    });
+    this.#startedTimer ??= setTimeout(() => {
+      this.#startedTimer = undefined;
+      for (const { executorId, reply } of this.#started.values()) {
+        this.#push(executorId, reply);
+      }
+      this.#started.clear();
+      this.#schedule();
+    }, STARTED_DELAY_MS);
+  }
+
+  /** Sends a task's result, then acknowledges its entry. */
+  result(
+    executorId: string,
+    reply: ResultReply,
+    entryId: string,
+    done: () => void,
+  ): void {
+    // The result says it started: a "started" not sent yet is not needed.
+    this.#started.delete(taskKey(executorId, reply.taskId));
+    this.#push(executorId, reply);
+    this.ack(entryId, done);
+  }
+
+  /** Acknowledges (and deletes) an entry after what is queued before it. */
+  ack(entryId: string, done: () => void): void {
+    this.#acks.push({ entryId, done });
+    this.#schedule();
+  }
+
+  /** Resolves once nothing waits to be sent. */
+  async drained(): Promise<void> {
+    while (this.#pending()) {
+      this.#idle ??= Promise.withResolvers<void>();
+      await this.#idle.promise;
+    }
+  }
+
+  /** Drops what was not sent, and the started timer. */
+  discard(): void {
+    clearTimeout(this.#startedTimer);
+    this.#startedTimer = undefined;
+    this.#started.clear();
+    this.#replies.clear();
+    this.#acks = [];
+    this.#idle?.resolve();
+  }
+
+  #pending(): boolean {
+    return this.#sending > 0 || this.#replies.size > 0 ||
+      this.#acks.length > 0 || this.#started.size > 0;
+  }
+
+  #push(executorId: string, reply: Reply): void {
+    const list = this.#replies.get(executorId);
+    if (list === undefined) this.#replies.set(executorId, [reply]);
+    else list.push(reply);
+  }
+
+  #schedule(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    queueMicrotask(() => this.#flush());
+  }
+
+  async #flush(): Promise<void> {
+    this.#flushScheduled = false;
+    const engine = this.#link.engine;
+    if (engine === undefined || this.#link.closed) return;
+    const replies = this.#replies;
+    const acks = this.#acks;
+    if (replies.size === 0 && acks.length === 0) return;
+    this.#replies = new Map();
+    this.#acks = [];
+    this.#sending++;
+    // Issued in one turn: one write, the replies ahead of the XACK.
+    const sent: Promise<unknown>[] = [...replies].map(([executorId, list]) =>
+      engine.add(replyStream(this.#queue, executorId), {
+        [FIELD.REPLIES]: encodeReplies(list),
+      })
+    );
+    const ids = acks.map((ack) => ack.entryId);
+    sent.push(
+      engine.ack(taskStream(this.#queue), GROUP, ids, { remove: true }),
+    );
+    try {
+      await Promise.all(sent);
+      for (const ack of acks) ack.done();
+    } catch (error) {
+      // Lost with the connection, or unknown: again once Redis is back
+      // (a reply sent twice is dropped by its executor). An error Redis
+      // answered waits a while, so a bad key cannot make it spin.
+      for (const [executorId, list] of replies) {
+        for (const reply of list) this.#push(executorId, reply);
+      }
+      this.#acks.unshift(...acks);
+      if ((error as { kind?: string }).kind === "reply") {
+        await this.#link.pause(ERROR_PAUSE_MS);
+      }
+      await this.#link.whenUp();
+      this.#schedule();
+    } finally {
+      this.#sending--;
+      if (!this.#pending()) {
+        this.#idle?.resolve();
+        this.#idle = undefined;
+      }
+    }
+  }
+}
+
+// One node:v8 record for all of an executor's replies; a value node:v8
+// cannot serialize fails only its own task, with a DataCloneError.
+function encodeReplies(list: Reply[]): Uint8Array {
+  try {
+    return encode(list);
+  } catch {
+    return encode(list.map((reply) => {
+      if (reply.kind !== "result" || !reply.ok) return reply;
+      try {
+        encode(reply.value);
+        return reply;
+      } catch (error) {
+        const cause = (error as Error).cause as Error | undefined;
+        return {
+          kind: "result",
+          taskId: reply.taskId,
+          nodeId: reply.nodeId,
+          ok: false,
+          error: toRecord(
+            new DOMException(
+              `Cannot send the task's result: ${cause?.message ?? error}`,
+              "DataCloneError",
+            ),
+          ),
+        } as ResultReply;
+      }
+    }));
+  }
+}

@@ -1,0 +1,118 @@
+// The options of RedisExecutor and RedisNode, checked once at construction
+// in std's message form; inner code trusts the values.
+import { checkCount, describe } from "../../future/_util.ts";
+import { validateUrl } from "./_engine.ts";
+
+/** The default Redis: a local server on its default port. */
+export const DEFAULT_URL = "redis://127.0.0.1:6379";
+/** The default queue's name (its task stream's key). */
+export const DEFAULT_QUEUE = "concurrent-futures";
+/** ms Redis may be unreachable before what waits on it fails. */
+export const DEFAULT_CONNECT_TIMEOUT = 10_000;
+
+/** Throws unless `url` is a redis:// or rediss:// URL. */
+export function checkUrl(url: unknown, owner: string): string {
+  if (typeof url !== "string") {
+    throw new TypeError(
+      `Cannot create ${owner} as 'url' must be a string: current value is ${
+        describe(url)
+      }`,
+    );
+  }
+  validateUrl(url, `create ${owner}`);
+  return url;
+}
+
+/** Throws unless `queue` is a non-empty string. */
+export function checkQueue(queue: unknown, owner: string): string {
+  if (typeof queue !== "string" || queue === "") {
+    throw new TypeError(
+      `Cannot create ${owner} as 'queue' must be a non-empty string: current value is ${
+        describe(queue)
+      }`,
+    );
+  }
+  return queue;
+}
+
+/** Throws unless `value` is a finite number of milliseconds > 0. */
+export function checkMs(value: unknown, owner: string, option: string): number {
+  if (typeof value !== "number") {
+    throw new TypeError(
+      `Cannot create ${owner} as '${option}' must be a number of milliseconds: current value is ${
+        describe(value)
+      }`,
+    );
+  }
+  if (!(value > 0)) {
+    throw new RangeError(
+      `Cannot create ${owner} as '${option}' must be > 0: current value is ${value}`,
+    );
+  }
+  if (!Number.isFinite(value)) {
+    throw new RangeError(
+      `Cannot create ${owner} as '${option}' must be finite: current value is ${value}`,
+    );
+  }
+  return value;
+}
+
+/** Throws unless `value` is an integer >= 1 (or Infinity, if `infinite`). */
+export function checkPositive(
+  value: unknown,
+  owner: string,
+  option: string,
+  infinite: boolean,
+): number {
+  checkCount(value, `create ${owner}`, option, infinite);
+  return value as number;
+}
+
+/** Throws unless `value` is an integer >= 0. */
+export function checkNatural(
+  value: unknown,
+  owner: string,
+  option: string,
+): number {
+  if (typeof value !== "number") {
+    throw new TypeError(
+      `Cannot create ${owner} as '${option}' must be a number: current value is ${
+        describe(value)
+      }`,
+    );
+  }
+  if (!Number.isInteger(value) || value < 0) {
+    throw new RangeError(
+      `Cannot create ${owner} as '${option}' must be an integer >= 0: current value is ${value}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Throws unless `prefixes` is an array of absolute URLs; returns them
+ * normalized (`new URL(prefix).href`), so they compare with the normalized
+ * URL of a task.
+ */
+export function checkPrefixes(prefixes: unknown, owner: string): string[] {
+  if (!Array.isArray(prefixes)) {
+    throw new TypeError(
+      `Cannot create ${owner} as 'allowModules' must be an array of URL prefixes: current value is ${
+        describe(prefixes)
+      }`,
+    );
+  }
+  return prefixes.map((prefix, i) => {
+    try {
+      if (typeof prefix !== "string") throw new TypeError("not a string");
+      return new URL(prefix).href;
+    } catch (error) {
+      throw new TypeError(
+        `Cannot create ${owner} as 'allowModules[${i}]' must be an absolute URL: current value is ${
+          describe(prefix)
+        }`,
+        { cause: error },
+      );
+    }
+  });
+}

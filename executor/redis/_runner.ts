@@ -1,0 +1,424 @@
+// The node side of a queue: takes tasks from the group, runs them on the
+// node's own pool executor, answers, and keeps the lease of what it holds.
+//
+//   task stream ── #readTasks: read / claimExpired, at most the free room ─┐
+//        ▲                                                                 ▼
+//        │ extend every lease/3 ◄── #held ── #run ── submitTo(pool) ── worker
+//        │                                       └──> NodeOutbox: started, result,
+//        │                                                         then XACK + XDEL
+//   control stream ── #readControl: "stop" ── aborts the task's signal
+//
+// A task's source is only ever compiled inside the pool's workers (its
+// sandbox); this side handles it as data. The pool executor the node was
+// given decides every permission: nothing in a task can widen it.
+import { Future } from "../../future/future.ts";
+import { BrokenExecutorError, TimeoutError } from "../../future/errors.ts";
+import { toRecord } from "../_error_record.ts";
+import { moduleSpec, sourceSpec } from "../_function_spec.ts";
+import type { FunctionSpec } from "../_protocol.ts";
+import type { ChunkOutcome } from "../executor.ts";
+import { checkOpen, type ExecutorState, submitTo } from "../_submit.ts";
+import type { Delivery, Engine } from "./_engine.ts";
+import { decode } from "./_codec.ts";
+import type { Link } from "./_link.ts";
+import { NodeOutbox } from "./_node_outbox.ts";
+import {
+  controlStream,
+  FIELD,
+  GROUP,
+  type ResultReply,
+  type StopRecord,
+  taskKey,
+  type TaskRecord,
+  taskStream,
+} from "./_wire.ts";
+
+/** What the runner needs, already checked. */
+export interface RunnerOptions {
+  nodeId: string;
+  queue: string;
+  /** Normalized URL prefixes of the module tasks it runs. */
+  allowModules: string[];
+  /** Tasks it may hold beyond its free workers. */
+  prefetch: number;
+}
+
+// A blocking read of the task or control stream waits this long before the
+// loop looks around (claims, closing): close() may wait this long for a
+// read in flight, whose tasks it then runs.
+const READ_BLOCK_MS = 1_000;
+// How often a node with free workers looks for tasks of dead nodes.
+const CLAIM_EVERY_MS = 1_000;
+// Pending entries idle less than this are never examined for a claim.
+const CLAIM_FLOOR_MS = 10;
+// After an error Redis answered (not an outage), loops wait this long.
+const ERROR_PAUSE_MS = 1_000;
+
+/** A task this node holds, from its delivery to its acknowledgement. */
+interface Held {
+  key: string;
+  entryId: string;
+  record: TaskRecord;
+  state: "waiting" | "running" | "replying";
+  controller?: AbortController;
+  /** "stop": its executor asked; "lost": its entry is no longer ours. */
+  stopped?: "stop" | "lost";
+}
+
+/** One node's work on one queue. */
+export class Runner {
+  readonly #link: Link;
+  readonly #state: ExecutorState;
+  readonly #options: RunnerOptions;
+  readonly #stream: string;
+  readonly #control: string;
+  readonly #outbox: NodeOutbox;
+  readonly #held = new Map<string, Held>();
+  // Held, not handed to the pool yet, in delivery order.
+  #waiting: Held[] = [];
+  #running = 0;
+  // The read loop waits here while it has no room.
+  #freed: PromiseWithResolvers<void> | undefined;
+  #lastClaim = -Infinity;
+  #extendTimer: ReturnType<typeof setTimeout> | undefined;
+  #closing = false;
+  #emptied: PromiseWithResolvers<void> | undefined;
+  #loops: Promise<void>[] = [];
+
+  constructor(link: Link, state: ExecutorState, options: RunnerOptions) {
+    this.#link = link;
+    this.#state = state;
+    this.#options = options;
+    this.#stream = taskStream(options.queue);
+    this.#control = controlStream(options.queue, options.nodeId);
+    this.#outbox = new NodeOutbox(link, options.queue);
+  }
+
+  /** Creates the group (if needed) and starts reading. */
+  async start(engine: Engine): Promise<void> {
+    await engine.createGroup(this.#stream, GROUP);
+    this.#loops = [this.#readTasks(engine), this.#readControl(engine)];
+  }
+
+  /**
+   * Takes no more tasks, runs and answers those it holds, then leaves the
+   * group (unless Redis is lost, when the rest is left for other nodes).
+   */
+  async close(): Promise<void> {
+    this.#closing = true;
+    this.#freed?.resolve();
+    await this.#loops[0];
+    if (this.#held.size > 0) {
+      this.#emptied = Promise.withResolvers<void>();
+      await this.#emptied.promise;
+    }
+    await this.#outbox.drained();
+    clearTimeout(this.#extendTimer);
+    const engine = this.#link.engine;
+    if (engine?.up && this.#held.size === 0) {
+      const { nodeId } = this.#options;
+      await engine.removeConsumer(this.#stream, GROUP, nodeId).catch(() => {});
+      await engine.drop([this.#control]).catch(() => {});
+    }
+  }
+
+  /** Redis was unreachable too long: a closing node stops waiting for it. */
+  lost(): void {
+    if (!this.#closing) return;
+    this.#outbox.discard();
+    this.#emptied?.resolve();
+  }
+
+  #room(): number {
+    const free = this.#state.pool.maxWorkers - this.#running;
+    return Math.max(0, free + this.#options.prefetch - this.#waiting.length);
+  }
+
+  async #readTasks(engine: Engine): Promise<void> {
+    const { nodeId } = this.#options;
+    while (!this.#closing && !this.#link.closed) {
+      const room = this.#room();
+      if (room === 0) {
+        this.#freed = Promise.withResolvers<void>();
+        await this.#freed.promise;
+        continue;
+      }
+      try {
+        if (performance.now() - this.#lastClaim >= CLAIM_EVERY_MS) {
+          this.#lastClaim = performance.now();
+          const claimed = await engine.claimExpired(
+            this.#stream,
+            GROUP,
+            nodeId,
+            {
+              leaseField: FIELD.LEASE,
+              minIdleMs: CLAIM_FLOOR_MS,
+              count: room,
+            },
+          );
+          this.#take(claimed.entries);
+          continue;
+        }
+        const blockMs = Math.min(READ_BLOCK_MS, CLAIM_EVERY_MS);
+        this.#take(
+          await engine.read(this.#stream, GROUP, nodeId, room, blockMs),
+        );
+      } catch (error) {
+        await this.#recover(engine, error);
+      }
+    }
+  }
+
+  // After a failed read: a group Redis lost (it restarted empty) is made
+  // again; an outage is waited out.
+  async #recover(engine: Engine, error: unknown): Promise<void> {
+    const { kind, message } = error as { kind?: string; message?: string };
+    if (kind === "closed" || this.#link.closed) return;
+    if (kind === "reply" && message?.includes("NOGROUP")) {
+      await engine.createGroup(this.#stream, GROUP).catch(() => {});
+    } else if (kind === "reply") {
+      await this.#link.pause(ERROR_PAUSE_MS);
+    }
+    await this.#link.whenUp();
+  }
+
+  #take(deliveries: Delivery[]): void {
+    for (const delivery of deliveries) {
+      let record: TaskRecord;
+      try {
+        record = decode<TaskRecord>(delivery.fields[FIELD.TASK]);
+      } catch {
+        // Not a task (another program's entry): nobody to answer.
+        this.#outbox.ack(delivery.id, () => {});
+        continue;
+      }
+      const key = taskKey(record.executorId, record.taskId);
+      if (this.#held.has(key)) continue; // ours already
+      const held: Held = {
+        key,
+        entryId: delivery.id,
+        record,
+        state: "waiting",
+      };
+      this.#held.set(key, held);
+      const refusal = this.#refusal(record, delivery.deliveries);
+      if (refusal === undefined) this.#waiting.push(held);
+      else this.#answer(held, { ok: false, error: refusal });
+    }
+    this.#startWaiting();
+    this.#scheduleExtend();
+  }
+
+  // Why the node does not run a task it was handed, if it does not.
+  #refusal(record: TaskRecord, deliveries: number): Error | undefined {
+    const { nodeId, allowModules } = this.#options;
+    if (deliveries > record.maxAttempts) {
+      return new BrokenExecutorError(
+        `The task was delivered ${
+          deliveries - 1
+        } times to nodes that died under it (maxAttempts ${record.maxAttempts}): node ${nodeId} did not run it again`,
+      );
+    }
+    const fn = record.fn as { source?: unknown; module?: unknown };
+    if (typeof fn?.source === "string") return undefined;
+    if (typeof fn?.module !== "string") {
+      return new TypeError(`Node ${nodeId} got a task with no function`);
+    }
+    let url: string;
+    try {
+      url = new URL(fn.module).href;
+    } catch {
+      url = String(fn.module);
+    }
+    if (allowModules.some((prefix) => url.startsWith(prefix))) return undefined;
+    return new Deno.errors.NotCapable(
+      `Node ${nodeId} does not run module task ${url}: it is under no 'allowModules' prefix of the node (${
+        allowModules.length === 0 ? "none allowed" : allowModules.join(", ")
+      })`,
+    );
+  }
+
+  #startWaiting(): void {
+    const { maxWorkers } = this.#state.pool;
+    while (this.#running < maxWorkers && this.#waiting.length > 0) {
+      this.#run(this.#waiting.shift()!);
+    }
+  }
+
+  #run(held: Held): void {
+    const { record } = held;
+    held.state = "running";
+    this.#running++;
+    this.#outbox.started(
+      record.executorId,
+      record.taskId,
+      this.#options.nodeId,
+    );
+    const controller = new AbortController();
+    held.controller = controller;
+    let local: Future<unknown>;
+    try {
+      checkOpen(this.#state);
+      local = submitTo(this.#state, specOf(record), record.args, {
+        timeout: record.timeout,
+        signal: controller.signal,
+      }, record.chunk);
+    } catch (error) {
+      local = new Future();
+      local.setException(error);
+    }
+    local.addDoneCallback(() => this.#finished(held, local));
+  }
+
+  async #finished(held: Held, local: Future<unknown>): Promise<void> {
+    this.#running--;
+    held.controller = undefined;
+    this.#startWaiting();
+    this.#freed?.resolve();
+    if (held.stopped === "lost") return this.#release(held);
+    if (held.stopped === "stop") {
+      held.state = "replying";
+      return this.#outbox.ack(held.entryId, () => this.#release(held));
+    }
+    try {
+      this.#answer(held, { ok: true, value: await local.result() });
+    } catch (error) {
+      this.#answer(held, { ok: false, error });
+    }
+  }
+
+  #answer(
+    held: Held,
+    outcome: { ok: true; value: unknown } | { ok: false; error: unknown },
+  ): void {
+    held.state = "replying";
+    const { executorId, taskId, chunk } = held.record;
+    const reply = resultReply(taskId, this.#options.nodeId, chunk, outcome);
+    this.#outbox.result(
+      executorId,
+      reply,
+      held.entryId,
+      () => this.#release(held),
+    );
+  }
+
+  #release(held: Held): void {
+    this.#held.delete(held.key);
+    if (this.#held.size === 0) this.#emptied?.resolve();
+  }
+
+  #scheduleExtend(): void {
+    if (this.#extendTimer !== undefined || this.#held.size === 0) return;
+    let lease = Infinity;
+    for (const held of this.#held.values()) {
+      lease = Math.min(lease, held.record.lease);
+    }
+    this.#extendTimer = setTimeout(() => {
+      this.#extendTimer = undefined;
+      this.#extend().finally(() => this.#scheduleExtend());
+    }, lease / 3);
+  }
+
+  // Keeps what this node holds from being claimed. An entry it no longer
+  // holds was removed (its future was cancelled) or taken by a node that
+  // thought this one dead: it is not run, or stopped, and never answered.
+  async #extend(): Promise<void> {
+    const engine = this.#link.engine;
+    const held = [...this.#held.values()];
+    if (engine === undefined || held.length === 0) return;
+    let kept: Set<string>;
+    try {
+      const ids = held.map((h) => h.entryId);
+      const { nodeId } = this.#options;
+      kept = new Set(await engine.extend(this.#stream, GROUP, nodeId, ids));
+    } catch {
+      return; // the next round tries again
+    }
+    for (const h of held) {
+      if (kept.has(h.entryId) || h.state === "replying") continue;
+      if (!this.#held.has(h.key)) continue;
+      h.stopped = "lost";
+      if (h.state === "waiting") {
+        this.#waiting = this.#waiting.filter((w) => w !== h);
+        this.#release(h);
+      } else h.controller?.abort(new Error("The task's lease was lost"));
+    }
+  }
+
+  async #readControl(engine: Engine): Promise<void> {
+    let lastId = "0";
+    while (!this.#link.closed) {
+      let read;
+      try {
+        read = await engine.readReplies(this.#control, lastId, READ_BLOCK_MS);
+      } catch (error) {
+        await this.#recover(engine, error);
+        continue;
+      }
+      lastId = read.lastId;
+      if (read.entries.length === 0) continue;
+      engine.remove(this.#control, read.entries.map((e) => e.id))
+        .catch(() => {});
+      for (const entry of read.entries) {
+        try {
+          const stop = decode<StopRecord>(entry.fields[FIELD.CONTROL]);
+          this.#stop(taskKey(stop.executorId, stop.taskId));
+        } catch { /* not a stop */ }
+      }
+    }
+  }
+
+  // Its executor no longer wants the task: drop it, or stop it where it
+  // runs; its entry leaves the queue unanswered.
+  #stop(key: string): void {
+    const held = this.#held.get(key);
+    if (held === undefined || held.state === "replying") return;
+    held.stopped = "stop";
+    if (held.state === "running") {
+      held.controller?.abort(new Error("The task was stopped by its executor"));
+      return;
+    }
+    this.#waiting = this.#waiting.filter((w) => w !== held);
+    held.state = "replying";
+    this.#outbox.ack(held.entryId, () => this.#release(held));
+  }
+}
+
+function specOf(record: TaskRecord): FunctionSpec {
+  const fn = record.fn as { source?: string; module: string; name: string };
+  return fn.source !== undefined
+    ? sourceSpec(fn.source)
+    : moduleSpec(fn.module, fn.name);
+}
+
+// The reply for an outcome: errors as records, those of the node's side
+// (its pool's timeout, a worker's death) marked so the executor rebuilds
+// this library's classes, and named after the node.
+function resultReply(
+  taskId: number,
+  nodeId: string,
+  chunk: 0 | 1,
+  outcome: { ok: true; value: unknown } | { ok: false; error: unknown },
+): ResultReply {
+  if (outcome.ok) {
+    let value = outcome.value;
+    if (chunk === 1) {
+      const { values, error } = value as ChunkOutcome;
+      value = error === undefined
+        ? { values }
+        : { values, error: toRecord(error) };
+    }
+    return { kind: "result", taskId, nodeId, ok: true, value };
+  }
+  const error = outcome.error;
+  const fault = error instanceof TimeoutError
+    ? "TimeoutError"
+    : error instanceof BrokenExecutorError
+    ? "BrokenExecutorError"
+    : undefined;
+  const record = toRecord(error);
+  if (fault !== undefined && record.error) {
+    record.message = `${record.message} (on node ${nodeId})`;
+  }
+  return { kind: "result", taskId, nodeId, ok: false, error: record, fault };
+}

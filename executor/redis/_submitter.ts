@@ -1,0 +1,480 @@
+// The executor side of a RedisExecutor: its tasks from submit to settle.
+//
+//   run() ─ encode ─> #unsent ── one addMany per microtask ──> task stream
+//                       │ failed to send: held until Redis is back,
+//                       │ each failing connectTimeout after its submit
+//   reply stream ── #read (XREAD BLOCK) ── "started" ─> future running
+//                                      └── "result"  ─> future settled
+//   cancel() of a pending task ── XDEL its entry (it never runs)
+//   signal while running ── fails now, "stop" to its node's control stream
+//
+// A task stays in #tasks until its future is done, however it got done; a
+// reply for a task not there (settled, or a second run after its node was
+// thought dead) is dropped, and a "started" one is answered with "stop".
+import { Future } from "../../future/future.ts";
+import { BrokenExecutorError, TimeoutError } from "../../future/errors.ts";
+import { fromRecord } from "../_error_record.ts";
+import type { ChunkRecord, ErrorRecord, RawThrow } from "../_protocol.ts";
+import type { Engine, Fields } from "./_engine.ts";
+import { decode, encode } from "./_codec.ts";
+import { Link } from "./_link.ts";
+import {
+  controlStream,
+  type Fault,
+  FIELD,
+  type Reply,
+  replyStream,
+  type ResultReply,
+  type StopRecord,
+  type TaskFunction,
+  type TaskRecord,
+  taskStream,
+} from "./_wire.ts";
+
+/** What the submitter needs, already checked. */
+export interface SubmitterOptions {
+  url: string;
+  queue: string;
+  connectTimeout: number;
+  lease: number;
+  maxAttempts: number;
+  maxQueued: number;
+}
+
+// A reply read blocks this long before the loop reads again; shorter only
+// costs idle round trips (a reply wakes it at once).
+const READ_BLOCK_MS = 2_000;
+// Replies taken per read: a burst of results is read in few round trips.
+const READ_COUNT = 1_000;
+// A node's control stream is kept to about this many stops: a dead node's
+// stream is never read, so it must not grow.
+const CONTROL_MAXLEN = 1_000;
+// After an error Redis answered (not an outage), the reader waits this long
+// before it reads again, so a bad key cannot make it spin.
+const ERROR_PAUSE_MS = 1_000;
+// The reply stream's consumer group, used only as a marker: missing after
+// Redis was back means Redis lost its data, and what it held is gone.
+const MARK_GROUP = "alive";
+
+/** One submitted task, until its future is done. */
+class RemoteTask {
+  readonly submittedAt = performance.now();
+  /** Its stream entries (two if a send was retried after a lost reply). */
+  readonly entryIds: string[] = [];
+  /** The link generation its entry was written in. */
+  generation = -1;
+  /** The node that reported its start last. */
+  nodeId: string | undefined;
+  started = false;
+  /** Fails it when it could not be sent within connectTimeout. */
+  timer: ReturnType<typeof setTimeout> | undefined;
+  unwatch: (() => void) | undefined;
+
+  constructor(
+    readonly id: number,
+    readonly future: Future<unknown>,
+    readonly chunk: boolean,
+    readonly fields: Fields,
+  ) {}
+}
+
+/** The tasks of one RedisExecutor. */
+export class Submitter {
+  /** This executor's id: its reply stream's name ends with it. */
+  readonly id: string = crypto.randomUUID();
+  readonly #options: SubmitterOptions;
+  readonly #link: Link;
+  readonly #stream: string;
+  readonly #replies: string;
+  // Every task whose future is not done; by task id.
+  readonly #tasks = new Map<number, RemoteTask>();
+  // Submitted this turn, sent together at the end of it.
+  #unsent: RemoteTask[] = [];
+  #flushScheduled = false;
+  // Sends that failed: they go again once Redis is back.
+  #held: RemoteTask[] = [];
+  // Tasks not started and not done, for maxQueued.
+  #queued = 0;
+  #nextId = 1;
+  // Entries of tasks failed by an outage: removed once Redis is back, so
+  // they do not run after their futures failed.
+  #abandoned: string[] = [];
+  // Removes and stops in flight; close() waits for them.
+  readonly #inFlight = new Set<Promise<unknown>>();
+  #reader: Promise<void> | undefined;
+  #drained: PromiseWithResolvers<void> | undefined;
+
+  constructor(options: SubmitterOptions) {
+    this.#options = options;
+    this.#stream = taskStream(options.queue);
+    this.#replies = replyStream(options.queue, this.id);
+    this.#link = new Link({
+      url: options.url,
+      connectTimeout: options.connectTimeout,
+      name: `concurrent-futures:executor:${this.id}`,
+    }, {
+      connected: (engine) => this.#connected(engine),
+      up: (engine) => this.#track(this.#back(engine)),
+      lost: (cause) => this.#lost(cause),
+    });
+    // Connect now, so the first task does not wait for it; a failure here is
+    // retried by the first send.
+    this.#link.connect().catch(() => {});
+  }
+
+  /** How many tasks are queued and not started. */
+  get queued(): number {
+    return this.#queued;
+  }
+
+  /**
+   * Queues a task; it is sent with the others submitted in this turn.
+   *
+   * @throws {DOMException} `DataCloneError` for arguments node:v8 cannot
+   * serialize.
+   */
+  submit(
+    fn: TaskFunction,
+    args: unknown[],
+    chunk: 0 | 1,
+    timeout: number | undefined,
+    signal: AbortSignal | undefined,
+  ): Future<unknown> {
+    const future = new Future<unknown>();
+    if (signal?.aborted) {
+      future.setException(signal.reason);
+      return future;
+    }
+    const { lease, maxAttempts } = this.#options;
+    const id = this.#nextId++;
+    const record: TaskRecord = {
+      taskId: id,
+      executorId: this.id,
+      fn,
+      args,
+      chunk,
+      maxAttempts,
+      lease,
+      enqueuedAt: Date.now(),
+    };
+    if (timeout !== undefined && timeout !== Infinity) record.timeout = timeout;
+    const task = new RemoteTask(id, future, chunk === 1, {
+      [FIELD.TASK]: encodeTask(record),
+      [FIELD.LEASE]: String(lease),
+    });
+    this.#tasks.set(id, task);
+    this.#queued++;
+    future.addDoneCallback(() => this.#settled(task));
+    if (signal !== undefined) this.#watch(task, signal);
+    this.#unsent.push(task);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(() => this.#flush());
+    }
+    return future;
+  }
+
+  /** Cancels every task no node has reported started. */
+  cancelQueued(): void {
+    for (const task of [...this.#tasks.values()]) {
+      if (!task.started) task.future.cancel();
+    }
+  }
+
+  /**
+   * Waits until every future is done, then removes this executor's reply
+   * stream and closes the connection.
+   */
+  async close(): Promise<void> {
+    if (this.#tasks.size > 0) {
+      this.#drained = Promise.withResolvers<void>();
+      await this.#drained.promise;
+    }
+    while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
+    const engine = this.#link.engine;
+    if (engine?.up) await engine.drop([this.#replies]).catch(() => {});
+    await this.#link.close();
+    await this.#reader;
+  }
+
+  async #connected(engine: Engine): Promise<void> {
+    // The reply stream, and its marker group, exist from the start.
+    await engine.createGroup(this.#replies, MARK_GROUP);
+    this.#reader = this.#read(engine);
+  }
+
+  #track(promise: Promise<unknown>): void {
+    const tracked = promise.catch(() => {}).finally(() =>
+      this.#inFlight.delete(tracked)
+    );
+    this.#inFlight.add(tracked);
+  }
+
+  #watch(task: RemoteTask, signal: AbortSignal): void {
+    const onAbort = () => {
+      const future = task.future;
+      // Pending: cancelled, and #settled removes its entry.
+      if (future.cancel() || future.done()) return;
+      future.setException(signal.reason);
+      if (task.nodeId !== undefined) this.#stop(task.nodeId, task.id);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    task.unwatch = () => signal.removeEventListener("abort", onAbort);
+  }
+
+  #settled(task: RemoteTask): void {
+    this.#tasks.delete(task.id);
+    if (!task.started) this.#queued--;
+    clearTimeout(task.timer);
+    task.unwatch?.();
+    if (task.future.cancelled() && task.entryIds.length > 0) {
+      this.#remove(task.entryIds);
+    }
+    if (this.#tasks.size === 0) this.#drained?.resolve();
+  }
+
+  #remove(ids: string[]): void {
+    const engine = this.#link.engine;
+    if (engine === undefined) return;
+    this.#track(
+      engine.remove(this.#stream, ids).catch(() => {
+        this.#abandoned.push(...ids);
+      }),
+    );
+  }
+
+  #stop(nodeId: string, taskId: number): void {
+    const engine = this.#link.engine;
+    if (engine === undefined) return;
+    const stop: StopRecord = { kind: "stop", executorId: this.id, taskId };
+    this.#track(
+      engine.add(
+        controlStream(this.#options.queue, nodeId),
+        { [FIELD.CONTROL]: encode(stop) },
+        { maxLen: CONTROL_MAXLEN },
+      ),
+    );
+  }
+
+  async #flush(): Promise<void> {
+    this.#flushScheduled = false;
+    const batch = this.#unsent.filter((task) => !task.future.done());
+    this.#unsent = [];
+    if (batch.length === 0) return;
+    let engine: Engine;
+    try {
+      engine = await this.#link.connect();
+    } catch (error) {
+      const message =
+        `Cannot reach Redis at ${this.#link.where} within ${this.#options.connectTimeout} ms: the task was not sent`;
+      for (const task of batch) {
+        fail(task, new BrokenExecutorError(message, { cause: error }));
+      }
+      return;
+    }
+    let ids: string[];
+    try {
+      ids = await engine.addMany(
+        this.#stream,
+        batch.map((task) => task.fields),
+      );
+    } catch (error) {
+      return this.#hold(batch, error);
+    }
+    const generation = this.#link.generation;
+    batch.forEach((task, i) => {
+      task.entryIds.push(ids[i]);
+      task.generation = generation;
+      // Cancelled while the entry was being written.
+      if (task.future.cancelled()) this.#remove([ids[i]]);
+    });
+  }
+
+  // A send failed: the tasks go again once Redis is back (a lost reply may
+  // mean an entry was written: at-least-once), each failing connectTimeout
+  // after it was submitted. An error Redis answered fails them now.
+  #hold(batch: RemoteTask[], error: unknown): void {
+    const kind = (error as { kind?: string }).kind;
+    if (kind === "reply" || kind === "closed") {
+      const why = new BrokenExecutorError(
+        `Cannot send the task to Redis at ${this.#link.where}: ${
+          (error as Error).message
+        }`,
+        { cause: error },
+      );
+      for (const task of batch) fail(task, why);
+      return;
+    }
+    const { connectTimeout } = this.#options;
+    for (const task of batch) {
+      if (task.future.done()) continue;
+      const left = task.submittedAt + connectTimeout - performance.now();
+      task.timer ??= setTimeout(() => {
+        fail(
+          task,
+          new BrokenExecutorError(
+            `Cannot send the task: Redis at ${this.#link.where} was unreachable for ${connectTimeout} ms`,
+            { cause: error },
+          ),
+        );
+      }, Math.max(0, left));
+      this.#held.push(task);
+    }
+    this.#link.whenUp().then(() => this.#resend());
+  }
+
+  #resend(): void {
+    if (this.#held.length === 0) return;
+    this.#unsent.push(...this.#held.splice(0));
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(() => this.#flush());
+    }
+  }
+
+  // Redis has been unreachable for connectTimeout: every task it holds
+  // fails now (tasks not sent yet fail on their own timers).
+  #lost(cause: Error): void {
+    const error = new BrokenExecutorError(
+      `${cause.message}: the task's outcome is unknown`,
+      { cause },
+    );
+    for (const task of [...this.#tasks.values()]) {
+      if (task.entryIds.length === 0) continue;
+      this.#abandoned.push(...task.entryIds);
+      fail(task, error);
+    }
+  }
+
+  // Redis is back: drop what was abandoned, fail what a Redis restarted
+  // empty has lost, send what was held.
+  async #back(engine: Engine): Promise<void> {
+    const generation = this.#link.generation;
+    if (this.#abandoned.length > 0) {
+      this.#remove(this.#abandoned.splice(0));
+    }
+    const emptied = await engine.createGroup(this.#replies, MARK_GROUP);
+    if (emptied) {
+      const error = new BrokenExecutorError(
+        `Redis at ${this.#link.where} came back without its data (restarted without persistence?): the task was lost`,
+      );
+      for (const task of [...this.#tasks.values()]) {
+        if (task.entryIds.length > 0 && task.generation < generation) {
+          fail(task, error);
+        }
+      }
+    }
+    this.#resend();
+  }
+
+  async #read(engine: Engine): Promise<void> {
+    let lastId = "0";
+    while (!this.#link.closed) {
+      let read;
+      try {
+        read = await engine.readReplies(
+          this.#replies,
+          lastId,
+          READ_BLOCK_MS,
+          READ_COUNT,
+        );
+      } catch (error) {
+        if (this.#link.closed) return;
+        if ((error as { kind?: string }).kind === "reply") {
+          await this.#link.pause(ERROR_PAUSE_MS);
+        }
+        await this.#link.whenUp();
+        continue;
+      }
+      lastId = read.lastId;
+      if (read.entries.length === 0) continue;
+      // Read once, so the stream stays small.
+      this.#track(engine.remove(this.#replies, read.entries.map((e) => e.id)));
+      for (const entry of read.entries) {
+        const bytes = entry.fields[FIELD.REPLIES];
+        let replies: Reply[];
+        try {
+          replies = decode<Reply[]>(bytes);
+        } catch {
+          continue; // not a node's: nothing to settle
+        }
+        for (const reply of replies) this.#onReply(reply);
+      }
+    }
+  }
+
+  #onReply(reply: Reply): void {
+    const task = this.#tasks.get(reply.taskId);
+    if (reply.kind === "started") {
+      // Settled or cancelled here: the node need not run it.
+      if (task === undefined) return this.#stop(reply.nodeId, reply.taskId);
+      task.nodeId = reply.nodeId;
+      this.#start(task);
+    } else if (reply.kind === "result" && task !== undefined) {
+      this.#start(task);
+      settle(task, reply);
+    }
+  }
+
+  #start(task: RemoteTask): void {
+    if (task.started) return;
+    task.started = true;
+    this.#queued--;
+    // In #tasks, so not done: pending, now running.
+    task.future.setRunningOrNotifyCancel();
+  }
+}
+
+function encodeTask(record: TaskRecord): Uint8Array {
+  try {
+    return encode(record);
+  } catch (error) {
+    // node:v8 throws a plain Error; the pools' callers expect this name.
+    const cause = (error as Error).cause as Error | undefined;
+    throw new DOMException(
+      `Cannot submit to RedisExecutor: ${cause?.message ?? error}`,
+      "DataCloneError",
+    );
+  }
+}
+
+function fail(task: RemoteTask, error: unknown): void {
+  if (!task.future.done()) task.future.setException(error);
+}
+
+function settle(task: RemoteTask, reply: ResultReply): void {
+  if (reply.ok) {
+    const value = reply.value;
+    if (task.chunk) {
+      const chunk = value as ChunkRecord;
+      if (chunk.error !== undefined) {
+        (chunk as { error: unknown }).error = fromRecord(chunk.error);
+      }
+    }
+    task.future.setResult(value);
+  } else {
+    task.future.setException(rebuild(reply.error, reply.fault));
+  }
+}
+
+const FAULTS: Record<Fault, new (message: string) => Error> = {
+  TimeoutError,
+  BrokenExecutorError,
+};
+
+// A task's own error as fromRecord rebuilds it; one the node's side made
+// (its timeout, its worker's death) as this library's class.
+function rebuild(record: ErrorRecord | RawThrow, fault?: Fault): unknown {
+  const error = fromRecord(record);
+  if (fault === undefined || !record.error) return error;
+  const rebuilt = new FAULTS[fault](record.message);
+  Object.defineProperty(rebuilt, "stack", {
+    value: (error as Error).stack,
+    writable: true,
+    configurable: true,
+  });
+  if ((error as Error).cause !== undefined) {
+    rebuilt.cause = (error as Error).cause;
+  }
+  return rebuilt;
+}

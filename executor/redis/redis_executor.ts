@@ -1,0 +1,261 @@
+/**
+ * `RedisExecutor`: an executor whose tasks run on `RedisNode`s, anywhere
+ * that can reach one Redis, through a Redis Streams consumer group.
+ *
+ * @module
+ */
+import type { Future } from "../../future/future.ts";
+import { ShutdownError } from "../../future/errors.ts";
+import {
+  type ChunkOutcome,
+  Executor,
+  type RunOptions,
+  type ShutdownOptions,
+  type Task,
+} from "../executor.ts";
+import { functionSpec } from "../_function_spec.ts";
+import { checkKnownOptions } from "../_options.ts";
+import { checkRun } from "../_submit.ts";
+import {
+  checkMs,
+  checkPositive,
+  checkQueue,
+  checkUrl,
+  DEFAULT_CONNECT_TIMEOUT,
+  DEFAULT_QUEUE,
+  DEFAULT_URL,
+} from "./_options.ts";
+import { Submitter } from "./_submitter.ts";
+import type { TaskFunction } from "./_wire.ts";
+
+/** Options of {@linkcode RedisExecutor}. */
+export interface RedisExecutorOptions {
+  /**
+   * The Redis server: `redis://[user:password@]host[:port][/db]`, or
+   * `rediss://` for TLS.
+   *
+   * @default {"redis://127.0.0.1:6379"}
+   */
+  url?: string;
+  /**
+   * The queue: its task stream's key. Nodes of the same queue run its
+   * tasks.
+   *
+   * @default {"concurrent-futures"}
+   */
+  queue?: string;
+  /**
+   * Deliveries of a task to nodes that died under it; at the next one the
+   * task fails with `BrokenExecutorError` instead of running again. A
+   * task's own error is never retried.
+   *
+   * @default {3}
+   */
+  maxAttempts?: number;
+  /**
+   * Milliseconds a node that has gone silent holds a task before another
+   * node may take it. A live node extends the lease of what it runs, so a
+   * task longer than its lease is not taken twice.
+   *
+   * @default {30000}
+   */
+  lease?: number;
+  /**
+   * The most tasks of this executor that no node has started; past it,
+   * `submit` throws a `RangeError`.
+   *
+   * @default {Infinity}
+   */
+  maxQueued?: number;
+  /**
+   * Milliseconds Redis may be unreachable (at the first connection, or in
+   * an outage) before the futures waiting on it fail with
+   * `BrokenExecutorError`.
+   *
+   * @default {10000}
+   */
+  connectTimeout?: number;
+}
+
+const OWNER = "RedisExecutor";
+const OPTIONS = [
+  "url",
+  "queue",
+  "maxAttempts",
+  "lease",
+  "maxQueued",
+  "connectTimeout",
+] as const;
+
+/**
+ * Runs tasks on `RedisNode`s through Redis Streams: the same futures,
+ * `submit`, `map`, `shutdown` and `await using` as the pools, with the work
+ * spread over every machine whose nodes read the queue.
+ *
+ * Tasks are self-contained functions (their source travels) or
+ * `fromModule` tasks whose URL the nodes can import and admit
+ * (`allowModules`). Arguments and results keep structured-clone fidelity;
+ * errors keep `name`, `message`, the node's `stack` and `cause`. Delivery is
+ * at least once: a task whose node died runs again elsewhere, so tasks with
+ * side effects must be idempotent.
+ *
+ * @example Submit to the nodes of a queue
+ * ```ts ignore
+ * import { RedisExecutor } from "jsr:@concurrent/futures/redis";
+ *
+ * await using cluster = new RedisExecutor({
+ *   url: "redis://127.0.0.1:6379",
+ *   queue: "primes",
+ * });
+ * const future = cluster.submit((a: number, b: number) => a + b, 1, 2);
+ * console.log(await future.result()); // 3, computed on some node
+ * ```
+ */
+export class RedisExecutor extends Executor {
+  readonly #submitter: Submitter;
+  readonly #maxQueued: number;
+  #shutdown = false;
+  #closed: Promise<void> | undefined;
+
+  /**
+   * Makes an executor and starts connecting; tasks submitted before the
+   * connection is up wait for it (at most `connectTimeout`).
+   *
+   * @param options The Redis, the queue and the delivery rules.
+   * @throws {TypeError} For an unknown option, a value of the wrong type, or
+   * a `url` that is not a redis:// or rediss:// URL.
+   * @throws {RangeError} For a number out of range.
+   */
+  constructor(options: RedisExecutorOptions = {}) {
+    super();
+    checkKnownOptions(options, OWNER, OPTIONS);
+    const {
+      url = DEFAULT_URL,
+      queue = DEFAULT_QUEUE,
+      maxAttempts = 3,
+      lease = 30_000,
+      maxQueued = Infinity,
+      connectTimeout = DEFAULT_CONNECT_TIMEOUT,
+    } = options;
+    this.#maxQueued = checkPositive(maxQueued, OWNER, "maxQueued", true);
+    this.#submitter = new Submitter({
+      url: checkUrl(url, OWNER),
+      queue: checkQueue(queue, OWNER),
+      maxAttempts: checkPositive(maxAttempts, OWNER, "maxAttempts", false),
+      lease: checkMs(lease, OWNER, "lease"),
+      connectTimeout: checkMs(connectTimeout, OWNER, "connectTimeout"),
+      maxQueued: this.#maxQueued,
+    });
+  }
+
+  /** This executor's id: nodes answer on `<queue>:replies:<id>`. */
+  get id(): string {
+    return this.#submitter.id;
+  }
+
+  /**
+   * Queues `fn(...args)` for a node, with per-task options.
+   *
+   * @typeParam A The task's parameters.
+   * @typeParam R The task's return type.
+   * @param fn A self-contained function or a `fromModule` task.
+   * @param args Its arguments, serialized with node:v8 (`transfer` copies).
+   * @param options `timeout` (from the task's start on its node, enforced
+   * there) and `signal` (cancels a pending task; stops a running one on its
+   * node and fails its future with `signal.reason` at once).
+   * @returns The task's future: `running` once a node reports the start.
+   * @throws {ShutdownError} After `shutdown()`.
+   * @throws {RangeError} When `maxQueued` tasks are waiting for a node.
+   * @throws {TypeError} For something that is not a task, or bad options.
+   * @throws {DOMException} `DataCloneError` for arguments that cannot be
+   * serialized.
+   *
+   * @example A task with a timeout
+   * ```ts ignore
+   * import { RedisExecutor } from "jsr:@concurrent/futures/redis";
+   *
+   * await using cluster = new RedisExecutor();
+   * const slow = cluster.run(() => new Promise(() => {}), [], { timeout: 1000 });
+   * await slow.exception(); // TimeoutError: the node stopped it
+   * ```
+   */
+  run<A extends unknown[], R>(
+    fn: Task<A, R>,
+    args: A,
+    options?: RunOptions,
+  ): Future<Awaited<R>> {
+    const task = this.#check(fn);
+    checkRun(args, options);
+    return this.#submitter.submit(
+      task,
+      args,
+      0,
+      options?.timeout,
+      options?.signal,
+    ) as Future<Awaited<R>>;
+  }
+
+  /**
+   * Sends a chunk of `map` calls to one node as one task.
+   *
+   * @param fn The task.
+   * @param calls One argument list per call.
+   * @returns The future of the chunk's outcome.
+   */
+  protected override runChunk(
+    fn: Task,
+    calls: unknown[][],
+  ): Future<ChunkOutcome> {
+    const task = this.#check(fn);
+    return this.#submitter.submit(
+      task,
+      calls,
+      1,
+      undefined,
+      undefined,
+    ) as Future<ChunkOutcome>;
+  }
+
+  #check(fn: unknown): TaskFunction {
+    if (this.#shutdown) {
+      throw new ShutdownError(`Cannot submit to ${OWNER} after shutdown()`);
+    }
+    const spec = functionSpec(fn, "submit");
+    if (this.#submitter.queued >= this.#maxQueued) {
+      throw new RangeError(
+        `Cannot submit to ${OWNER} as 'maxQueued' is ${this.#maxQueued}: that many tasks wait for a node; wait for some to start, or raise 'maxQueued'`,
+      );
+    }
+    // The spec's id is local to this process: only the function travels.
+    return spec.source !== undefined
+      ? { source: spec.source }
+      : { module: spec.module!, name: spec.name! };
+  }
+
+  /**
+   * Stops taking work. Idempotent.
+   *
+   * @param options `wait` (default `true`): resolve once every future is
+   * done and the connection is closed; `cancelFutures`: cancel, and remove
+   * from the queue, the tasks no node has started.
+   * @returns A promise that resolves once shut down (at once with
+   * `wait: false`; the futures still settle).
+   *
+   * @example Cancel what no node has started
+   * ```ts ignore
+   * import { RedisExecutor } from "jsr:@concurrent/futures/redis";
+   *
+   * const cluster = new RedisExecutor();
+   * const futures = [1, 2, 3].map((n) => cluster.submit((x: number) => x, n));
+   * await cluster.shutdown({ cancelFutures: true });
+   * console.log(futures.every((f) => f.done())); // true
+   * ```
+   */
+  shutdown(options: ShutdownOptions = {}): Promise<void> {
+    const { wait = true, cancelFutures = false } = options;
+    this.#shutdown = true;
+    if (cancelFutures) this.#submitter.cancelQueued();
+    this.#closed ??= this.#submitter.close();
+    return wait ? this.#closed : Promise.resolve();
+  }
+}

@@ -1,0 +1,216 @@
+/**
+ * `RedisNode`: runs the tasks of a queue on a local pool executor, for the
+ * `RedisExecutor`s that submit to it.
+ *
+ * @module
+ */
+import { describe } from "../../future/_util.ts";
+import type { Executor } from "../executor.ts";
+import { checkKnownOptions } from "../_options.ts";
+import { stateOf } from "../_submit.ts";
+import { Link } from "./_link.ts";
+import {
+  checkMs,
+  checkNatural,
+  checkPrefixes,
+  checkQueue,
+  checkUrl,
+  DEFAULT_CONNECT_TIMEOUT,
+  DEFAULT_QUEUE,
+  DEFAULT_URL,
+} from "./_options.ts";
+import { Runner } from "./_runner.ts";
+
+/** Options of {@linkcode RedisNode}. */
+export interface RedisNodeOptions {
+  /**
+   * The Redis server: `redis://[user:password@]host[:port][/db]`, or
+   * `rediss://` for TLS.
+   *
+   * @default {"redis://127.0.0.1:6379"}
+   */
+  url?: string;
+  /**
+   * The queue whose tasks it runs.
+   *
+   * @default {"concurrent-futures"}
+   */
+  queue?: string;
+  /**
+   * Where the tasks run: a `ThreadPoolExecutor` or `ProcessPoolExecutor`,
+   * whose permissions are all a task gets. The node takes as many tasks as
+   * it has free workers. It does not shut the executor down.
+   */
+  executor: Executor;
+  /**
+   * URL prefixes of the module tasks it runs (`fromModule`); a module task
+   * under none of them fails with an error naming its URL and this option.
+   * Prefixes compare as text after URL normalization: end them with `/`.
+   *
+   * @default {[]}
+   */
+  allowModules?: string[];
+  /**
+   * Tasks it takes beyond its free workers, to save round trips on tiny
+   * tasks. Each counts as a delivery at once: if the node dies, a task it
+   * took but never started has used up one of its `maxAttempts`, and until
+   * its lease runs out no other node runs it.
+   *
+   * @default {0}
+   */
+  prefetch?: number;
+  /**
+   * Milliseconds the first connection may take before `ready` rejects; and
+   * how long a closing node waits for Redis before it leaves what it holds
+   * to other nodes.
+   *
+   * @default {10000}
+   */
+  connectTimeout?: number;
+}
+
+const OWNER = "RedisNode";
+const OPTIONS = [
+  "url",
+  "queue",
+  "executor",
+  "allowModules",
+  "prefetch",
+  "connectTimeout",
+] as const;
+
+/**
+ * Takes tasks from a queue and runs them on a local pool executor: one per
+ * machine (or several), for the `RedisExecutor`s of the same queue.
+ *
+ * A node reads only as many tasks as its executor has free workers (plus
+ * `prefetch`), reports each start and result to the task's executor,
+ * extends the lease of what it holds, and takes over the tasks of nodes
+ * that died once their lease ran out. Whoever can write to the queue runs
+ * code here, inside the executor's permissions: give it a
+ * `ProcessPoolExecutor` with `permissions: "none"` (or as narrow as the
+ * tasks allow), and protect Redis.
+ *
+ * @example Run a queue's tasks on four processes
+ * ```ts ignore
+ * import { ProcessPoolExecutor } from "jsr:@concurrent/futures";
+ * import { RedisNode } from "jsr:@concurrent/futures/redis";
+ *
+ * await using pool = new ProcessPoolExecutor({ maxWorkers: 4, permissions: "none" });
+ * await using node = new RedisNode({
+ *   url: "redis://127.0.0.1:6379",
+ *   queue: "primes",
+ *   executor: pool,
+ * });
+ * await node.ready;
+ * // ... until it is time to stop:
+ * await node.close();
+ * ```
+ */
+export class RedisNode implements AsyncDisposable {
+  /** This node's id: its consumer name in the group. */
+  readonly id: string;
+  /**
+   * Resolves once the node is connected and reading; rejects when Redis
+   * cannot be reached within `connectTimeout` (the node is then closed).
+   */
+  readonly ready: Promise<void>;
+  readonly #link: Link;
+  readonly #runner: Runner;
+  #closed: Promise<void> | undefined;
+
+  /**
+   * Makes a node and starts connecting.
+   *
+   * @param options The Redis, the queue, the executor and what it admits.
+   * @throws {TypeError} For an unknown option, a value of the wrong type, a
+   * bad `url`, or an `executor` that is not a pool executor.
+   * @throws {RangeError} For a number out of range.
+   */
+  constructor(options: RedisNodeOptions) {
+    checkKnownOptions(options, OWNER, OPTIONS);
+    const {
+      url = DEFAULT_URL,
+      queue = DEFAULT_QUEUE,
+      executor,
+      allowModules = [],
+      prefetch = 0,
+      connectTimeout = DEFAULT_CONNECT_TIMEOUT,
+    } = options;
+    const state = typeof executor === "object" && executor !== null
+      ? stateOf(executor)
+      : undefined;
+    if (state === undefined) {
+      throw new TypeError(
+        `Cannot create ${OWNER} as 'executor' must be a ThreadPoolExecutor or ProcessPoolExecutor: current value is ${
+          describe(executor)
+        }`,
+      );
+    }
+    this.id = nodeId();
+    const checked = {
+      url: checkUrl(url, OWNER),
+      queue: checkQueue(queue, OWNER),
+      allowModules: checkPrefixes(allowModules, OWNER),
+      prefetch: checkNatural(prefetch, OWNER, "prefetch"),
+      connectTimeout: checkMs(connectTimeout, OWNER, "connectTimeout"),
+    };
+    this.#link = new Link({
+      url: checked.url,
+      connectTimeout: checked.connectTimeout,
+      name: `concurrent-futures:node:${this.id}`,
+    }, {
+      connected: (engine) => this.#runner.start(engine),
+      up: () => {},
+      lost: () => this.#runner.lost(),
+    });
+    this.#runner = new Runner(this.#link, state, {
+      nodeId: this.id,
+      queue: checked.queue,
+      allowModules: checked.allowModules,
+      prefetch: checked.prefetch,
+    });
+    this.ready = this.#link.connect().then(() => {}, async (error) => {
+      await this.close();
+      throw error;
+    });
+    this.ready.catch(() => {}); // observed or not, never unhandled
+  }
+
+  /**
+   * Takes no more tasks, finishes and answers the ones it holds, leaves the
+   * group and closes its connection. Idempotent. The executor it runs on
+   * stays open.
+   *
+   * @returns A promise that resolves once the node is gone.
+   */
+  close(): Promise<void> {
+    this.#closed ??= this.#close();
+    return this.#closed;
+  }
+
+  async #close(): Promise<void> {
+    if (this.#link.engine !== undefined) await this.#runner.close();
+    await this.#link.close();
+  }
+
+  /**
+   * `close()`, for `await using`.
+   *
+   * @returns A promise that resolves once the node is gone.
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+// host-pid-random: unique, and readable in CLIENT LIST and XINFO.
+function nodeId(): string {
+  let host = "node";
+  // Asked first: without permission, Deno.hostname() could prompt.
+  const sys = { name: "sys", kind: "hostname" } as const;
+  if (Deno.permissions.querySync(sys).state === "granted") {
+    host = Deno.hostname();
+  }
+  return `${host}-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+}
