@@ -44,8 +44,14 @@ export class Link {
   // Whoever waits for the engine to be up again (or the link closed).
   #upWaiters = Promise.withResolvers<void>();
   readonly #closedWait = Promise.withResolvers<void>();
-  // Bumped each time the engine comes back: what was written in an older
-  // generation may be gone if Redis restarted empty.
+  // Resolved once Redis has been unreachable for connectTimeout (or the
+  // link closed); a new one after each recovery.
+  #lostWait = Promise.withResolvers<void>();
+  #lost = false;
+  // Bumped each time the engine goes down: what was written in an older
+  // generation may be gone if Redis restarts empty. (At the down, not the
+  // up: a command may be answered by the new server before every
+  // connection is back and the engine counts as up.)
   #generation = 0;
 
   constructor(options: LinkOptions, events: LinkEvents) {
@@ -64,7 +70,7 @@ export class Link {
     return this.#closed;
   }
 
-  /** How many times the engine came back after being down. */
+  /** How many times the engine went down. */
   get generation(): number {
     return this.#generation;
   }
@@ -113,8 +119,11 @@ export class Link {
 
   #down(cause: Error): void {
     if (this.#closed || this.#lostTimer !== undefined) return;
+    this.#generation++;
     const { connectTimeout } = this.#options;
     this.#lostTimer = setTimeout(() => {
+      this.#lost = true;
+      this.#lostWait.resolve();
       this.#events.lost(
         new Error(
           `Redis at ${this.where} was unreachable for ${connectTimeout} ms`,
@@ -128,7 +137,10 @@ export class Link {
     if (this.#closed) return;
     clearTimeout(this.#lostTimer);
     this.#lostTimer = undefined;
-    this.#generation++;
+    if (this.#lost) {
+      this.#lost = false;
+      this.#lostWait = Promise.withResolvers<void>();
+    }
     this.#upWaiters.resolve();
     this.#upWaiters = Promise.withResolvers<void>();
     this.#events.up(engine);
@@ -138,6 +150,15 @@ export class Link {
   whenUp(): Promise<void> {
     if (this.#closed || this.#engine?.up) return Promise.resolve();
     return this.#upWaiters.promise;
+  }
+
+  /**
+   * Resolves once Redis has been unreachable for `connectTimeout` (at once
+   * if it is now), or the link closes: the bound of waits for Redis.
+   */
+  whenLost(): Promise<void> {
+    if (this.#closed || this.#lost) return Promise.resolve();
+    return this.#lostWait.promise;
   }
 
   /**
@@ -167,6 +188,7 @@ export class Link {
     this.#lostTimer = undefined;
     this.#upWaiters.resolve();
     this.#closedWait.resolve();
+    this.#lostWait.resolve();
     await this.#connecting?.catch(() => {});
     await this.#engine?.close();
   }

@@ -82,6 +82,7 @@ export class Runner {
   #lastClaim = -Infinity;
   #extendTimer: ReturnType<typeof setTimeout> | undefined;
   #closing = false;
+  readonly #closingWait = Promise.withResolvers<void>();
   #emptied: PromiseWithResolvers<void> | undefined;
   #loops: Promise<void>[] = [];
 
@@ -102,18 +103,26 @@ export class Runner {
 
   /**
    * Takes no more tasks, runs and answers those it holds, then leaves the
-   * group (unless Redis is lost, when the rest is left for other nodes).
+   * group. If Redis is unreachable for connectTimeout meanwhile, it gives up:
+   * what it holds stops, and other nodes take it once its lease runs out.
    */
   async close(): Promise<void> {
     this.#closing = true;
+    this.#closingWait.resolve();
     this.#freed?.resolve();
     await this.#loops[0];
+    const lost = this.#link.whenLost();
     if (this.#held.size > 0) {
       this.#emptied = Promise.withResolvers<void>();
-      await this.#emptied.promise;
+      await Promise.race([this.#emptied.promise, lost]);
     }
-    await this.#outbox.drained();
+    await Promise.race([this.#outbox.drained(), lost]);
     clearTimeout(this.#extendTimer);
+    this.#outbox.discard();
+    for (const held of this.#held.values()) {
+      held.stopped = "lost";
+      held.controller?.abort(new Error("The node closed without Redis"));
+    }
     const engine = this.#link.engine;
     if (engine?.up && this.#held.size === 0) {
       const { nodeId } = this.#options;
@@ -122,11 +131,16 @@ export class Runner {
     }
   }
 
-  /** Redis was unreachable too long: a closing node stops waiting for it. */
-  lost(): void {
-    if (!this.#closing) return;
-    this.#outbox.discard();
-    this.#emptied?.resolve();
+  /**
+   * Redis is back: what this node holds is checked at once, since Redis may
+   * have restarted without it (then its tasks stop; their executors fail
+   * them).
+   */
+  back(): void {
+    if (this.#held.size === 0) return;
+    clearTimeout(this.#extendTimer);
+    this.#extendTimer = undefined;
+    this.#extend().finally(() => this.#scheduleExtend());
   }
 
   #room(): number {
@@ -172,14 +186,14 @@ export class Runner {
   // After a failed read: a group Redis lost (it restarted empty) is made
   // again; an outage is waited out.
   async #recover(engine: Engine, error: unknown): Promise<void> {
-    const { kind, message } = error as { kind?: string; message?: string };
+    const { kind } = error as { kind?: string };
     if (kind === "closed" || this.#link.closed) return;
-    if (kind === "reply" && message?.includes("NOGROUP")) {
+    if (isNoGroup(error)) {
       await engine.createGroup(this.#stream, GROUP).catch(() => {});
     } else if (kind === "reply") {
       await this.#link.pause(ERROR_PAUSE_MS);
     }
-    await this.#link.whenUp();
+    await Promise.race([this.#link.whenUp(), this.#closingWait.promise]);
   }
 
   #take(deliveries: Delivery[]): void {
@@ -331,8 +345,10 @@ export class Runner {
       const ids = held.map((h) => h.entryId);
       const { nodeId } = this.#options;
       kept = new Set(await engine.extend(this.#stream, GROUP, nodeId, ids));
-    } catch {
-      return; // the next round tries again
+    } catch (error) {
+      // No group: Redis restarted empty, and nothing held is ours.
+      if (!isNoGroup(error)) return; // the next round tries again
+      kept = new Set();
     }
     for (const h of held) {
       if (kept.has(h.entryId) || h.state === "replying") continue;
@@ -347,7 +363,8 @@ export class Runner {
 
   async #readControl(engine: Engine): Promise<void> {
     let lastId = "0";
-    while (!this.#link.closed) {
+    // Closing without Redis, no stop can come.
+    while (!this.#link.closed && !(this.#closing && !engine.up)) {
       let read;
       try {
         read = await engine.readReplies(this.#control, lastId, READ_BLOCK_MS);
@@ -382,6 +399,12 @@ export class Runner {
     held.state = "replying";
     this.#outbox.ack(held.entryId, () => this.#release(held));
   }
+}
+
+// Redis's answer when the group (or its stream) does not exist.
+function isNoGroup(error: unknown): boolean {
+  const { kind, message } = error as { kind?: string; message?: string };
+  return kind === "reply" && message?.includes("NOGROUP") === true;
 }
 
 function specOf(record: TaskRecord): FunctionSpec {

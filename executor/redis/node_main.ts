@@ -118,7 +118,13 @@ async function main(args: readonly string[]): Promise<number> {
   const node = new RedisNode({ ...options, executor: pool });
   const stopped = Promise.withResolvers<void>();
   const signals = ["SIGINT", "SIGTERM"] as const;
-  const stop = () => stopped.resolve();
+  let stopping = false;
+  // The first signal lets running tasks finish; a second ends the program.
+  const stop = () => {
+    if (stopping) Deno.exit(130);
+    stopping = true;
+    stopped.resolve();
+  };
   for (const signal of signals) Deno.addSignalListener(signal, stop);
   try {
     await node.ready;

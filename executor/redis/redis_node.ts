@@ -161,8 +161,8 @@ export class RedisNode implements AsyncDisposable {
       name: `concurrent-futures:node:${this.id}`,
     }, {
       connected: (engine) => this.#runner.start(engine),
-      up: () => {},
-      lost: () => this.#runner.lost(),
+      up: () => this.#runner.back(),
+      lost: () => {},
     });
     this.#runner = new Runner(this.#link, state, {
       nodeId: this.id,
