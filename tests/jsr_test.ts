@@ -7,7 +7,25 @@ import { deadline } from "./_deadline.ts";
 const root = new URL("../", import.meta.url);
 const config = JSON.parse(
   await Deno.readTextFile(new URL("deno.json", root)),
-) as { name: string; version: string; exports: Record<string, string> };
+) as {
+  name: string;
+  version: string;
+  exports: Record<string, string>;
+  imports: Record<string, string>;
+};
+
+// What `deno publish` does to a file before upload: bare specifiers of the
+// import map that name a registry package (the executor's "redis") are
+// unfurled to the full specifier, as JSR serves them.
+function unfurl(file: string, bytes: Uint8Array<ArrayBuffer>) {
+  if (!file.endsWith(".ts")) return bytes;
+  let text = new TextDecoder().decode(bytes);
+  for (const [key, target] of Object.entries(config.imports)) {
+    if (!/^(npm|jsr):/.test(target) || key.includes(":")) continue;
+    text = text.replaceAll(`from "${key}"`, `from "${target}"`);
+  }
+  return new TextEncoder().encode(text);
+}
 
 // The files `deno publish` would publish, from its own dry run.
 async function publishedFiles(): Promise<string[]> {
@@ -54,6 +72,16 @@ const tasks = fromModule<typeof import("./tasks.ts")>(new URL("./tasks.ts", impo
   console.log("asCompleted:", order.join(","));
 }
 {
+  const { RedisExecutor, RedisNode } = await import("jsr:@concurrent/futures@VERSION/redis");
+  // The node program resolves too (imported, it does not run).
+  await import("jsr:@concurrent/futures@VERSION/redis/node");
+  try {
+    new RedisExecutor({ url: "http://127.0.0.1:6379" });
+  } catch (error) {
+    console.log("redis:", typeof RedisNode, (error as Error).name);
+  }
+}
+{
   await using sandbox = new ThreadPoolExecutor({ permissions: "none" });
   try {
     await sandbox.submit(() => Deno.readTextFile("/etc/hostname")).result();
@@ -74,7 +102,10 @@ Deno.test({
     const contents = new Map<string, Uint8Array<ArrayBuffer>>();
     const manifest: Record<string, { size: number; checksum: string }> = {};
     for (const file of files) {
-      const bytes = await Deno.readFile(new URL("." + file, root));
+      const bytes = unfurl(
+        file,
+        await Deno.readFile(new URL("." + file, root)),
+      );
       contents.set(file, bytes);
       manifest[file] = {
         size: bytes.length,
@@ -146,6 +177,7 @@ Deno.test({
       assert.match(stdout, /module: 81/);
       assert.match(stdout, /asCompleted: 1,2,3/);
       assert.match(stdout, /none: NotCapable true/);
+      assert.match(stdout, /redis: function TypeError/);
       assert.ok(requests.includes(`/${name}/${config.version}/mod.ts`));
     } finally {
       await server.shutdown();
