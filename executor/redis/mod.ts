@@ -20,3 +20,6 @@
  */
 export { RedisExecutor, type RedisExecutorOptions } from "./redis_executor.ts";
 export { RedisNode, type RedisNodeOptions } from "./redis_node.ts";
+// The types its signatures use (Executor, Future, Task, RunOptions, ...),
+// so this entry point's documentation is complete on its own.
+export type * from "../../mod.ts";
