@@ -77,7 +77,13 @@ export class NodeOutbox {
     done: () => void,
   ): void {
     // The result says it started: a "started" not sent yet is not needed.
-    this.#started.delete(taskKey(executorId, reply.taskId));
+    if (
+      this.#started.delete(taskKey(executorId, reply.taskId)) &&
+      this.#started.size === 0
+    ) {
+      clearTimeout(this.#startedTimer);
+      this.#startedTimer = undefined;
+    }
     this.#push(executorId, reply);
     this.ack(entryId, done);
   }

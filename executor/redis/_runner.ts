@@ -59,7 +59,11 @@ interface Held {
   key: string;
   entryId: string;
   record: TaskRecord;
-  state: "waiting" | "running" | "replying";
+  state: "running" | "replying";
+  /** Its future in the node's pool. */
+  local?: Future<unknown>;
+  /** Stops it at once (terminates its worker): only for tasks with a
+   * signal or timeout, which the pool runs alone on a worker. */
   controller?: AbortController;
   /** "stop": its executor asked; "lost": its entry is no longer ours. */
   stopped?: "stop" | "lost";
@@ -74,8 +78,7 @@ export class Runner {
   readonly #control: string;
   readonly #outbox: NodeOutbox;
   readonly #held = new Map<string, Held>();
-  // Held, not handed to the pool yet, in delivery order.
-  #waiting: Held[] = [];
+  // Handed to the pool and not settled: at most maxWorkers + prefetch.
   #running = 0;
   // The read loop waits here while it has no room.
   #freed: PromiseWithResolvers<void> | undefined;
@@ -121,7 +124,7 @@ export class Runner {
     this.#outbox.discard();
     for (const held of this.#held.values()) {
       held.stopped = "lost";
-      held.controller?.abort(new Error("The node closed without Redis"));
+      halt(held, "The node closed without Redis");
     }
     const engine = this.#link.engine;
     if (engine?.up && this.#held.size === 0) {
@@ -143,16 +146,26 @@ export class Runner {
     this.#extend().finally(() => this.#scheduleExtend());
   }
 
+  // How many more tasks it takes: its free workers, plus the read-ahead.
   #room(): number {
-    const free = this.#state.pool.maxWorkers - this.#running;
-    return Math.max(0, free + this.#options.prefetch - this.#waiting.length);
+    const { maxWorkers } = this.#state.pool;
+    return Math.max(0, maxWorkers + this.#options.prefetch - this.#running);
+  }
+
+  // Whether to read now: always while a worker is free; with read-ahead,
+  // only once half of it is used up, so a busy node reads in batches
+  // rather than one task per finished task.
+  #reads(room: number): boolean {
+    if (room === 0) return false;
+    if (this.#running < this.#state.pool.maxWorkers) return true;
+    return room >= Math.ceil(this.#options.prefetch / 2);
   }
 
   async #readTasks(engine: Engine): Promise<void> {
     const { nodeId } = this.#options;
     while (!this.#closing && !this.#link.closed) {
       const room = this.#room();
-      if (room === 0) {
+      if (!this.#reads(room)) {
         this.#freed = Promise.withResolvers<void>();
         await this.#freed.promise;
         continue;
@@ -212,14 +225,13 @@ export class Runner {
         key,
         entryId: delivery.id,
         record,
-        state: "waiting",
+        state: "running",
       };
       this.#held.set(key, held);
       const refusal = this.#refusal(record, delivery.deliveries);
-      if (refusal === undefined) this.#waiting.push(held);
+      if (refusal === undefined) this.#run(held);
       else this.#answer(held, { ok: false, error: refusal });
     }
-    this.#startWaiting();
     this.#scheduleExtend();
   }
 
@@ -252,42 +264,41 @@ export class Runner {
     );
   }
 
-  #startWaiting(): void {
-    const { maxWorkers } = this.#state.pool;
-    while (this.#running < maxWorkers && this.#waiting.length > 0) {
-      this.#run(this.#waiting.shift()!);
-    }
-  }
-
+  // Hands a task to the pool, which starts it at once on a free worker
+  // (with prefetch, it may wait there behind others). A task with a signal
+  // or a timeout gets a signal of the node's, so `stop` can end it; the
+  // rest go without, so the pool may batch them to its workers.
   #run(held: Held): void {
     const { record } = held;
-    held.state = "running";
     this.#running++;
-    this.#outbox.started(
-      record.executorId,
-      record.taskId,
-      this.#options.nodeId,
-    );
-    const controller = new AbortController();
-    held.controller = controller;
+    const { nodeId } = this.#options;
+    this.#outbox.started(record.executorId, record.taskId, nodeId);
+    const stoppable = record.stoppable === true ||
+      record.timeout !== undefined;
+    if (stoppable) held.controller = new AbortController();
     let local: Future<unknown>;
     try {
       checkOpen(this.#state);
-      local = submitTo(this.#state, specOf(record), record.args, {
-        timeout: record.timeout,
-        signal: controller.signal,
-      }, record.chunk);
+      local = submitTo(
+        this.#state,
+        specOf(record),
+        record.args,
+        stoppable
+          ? { timeout: record.timeout, signal: held.controller!.signal }
+          : undefined,
+        record.chunk,
+      );
     } catch (error) {
       local = new Future();
       local.setException(error);
     }
+    held.local = local;
     local.addDoneCallback(() => this.#finished(held, local));
   }
 
   async #finished(held: Held, local: Future<unknown>): Promise<void> {
     this.#running--;
     held.controller = undefined;
-    this.#startWaiting();
     this.#freed?.resolve();
     if (held.stopped === "lost") return this.#release(held);
     if (held.stopped === "stop") {
@@ -354,10 +365,7 @@ export class Runner {
       if (kept.has(h.entryId) || h.state === "replying") continue;
       if (!this.#held.has(h.key)) continue;
       h.stopped = "lost";
-      if (h.state === "waiting") {
-        this.#waiting = this.#waiting.filter((w) => w !== h);
-        this.#release(h);
-      } else h.controller?.abort(new Error("The task's lease was lost"));
+      halt(h, "The task's lease was lost");
     }
   }
 
@@ -391,14 +399,16 @@ export class Runner {
     const held = this.#held.get(key);
     if (held === undefined || held.state === "replying") return;
     held.stopped = "stop";
-    if (held.state === "running") {
-      held.controller?.abort(new Error("The task was stopped by its executor"));
-      return;
-    }
-    this.#waiting = this.#waiting.filter((w) => w !== held);
-    held.state = "replying";
-    this.#outbox.ack(held.entryId, () => this.#release(held));
+    halt(held, "The task was stopped by its executor");
   }
+}
+
+// Ends a task the node no longer answers for: dropped from the pool's queue
+// if it has not started there, stopped if it can be; otherwise it runs to
+// its end and its outcome is dropped.
+function halt(held: Held, why: string): void {
+  if (held.local?.cancel()) return;
+  held.controller?.abort(new Error(why));
 }
 
 // Redis's answer when the group (or its stream) does not exist.

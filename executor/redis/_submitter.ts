@@ -158,6 +158,7 @@ export class Submitter {
       enqueuedAt: Date.now(),
     };
     if (timeout !== undefined && timeout !== Infinity) record.timeout = timeout;
+    if (signal !== undefined) record.stoppable = true;
     const task = new RemoteTask(id, future, chunk === 1, {
       [FIELD.TASK]: encodeTask(record),
       [FIELD.LEASE]: String(lease),

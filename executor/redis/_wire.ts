@@ -61,6 +61,11 @@ export interface TaskRecord {
   chunk: 0 | 1;
   /** ms from its start on the node; absent for none. */
   timeout?: number;
+  /**
+   * Its executor may ask to stop it while it runs (it has a signal): the
+   * node runs it alone on a worker, which it can terminate.
+   */
+  stoppable?: true;
   /** Deliveries to nodes that died before it fails. */
   maxAttempts: number;
   /** ms a silent node holds it before another may take it. */

@@ -1,0 +1,112 @@
+// RedisExecutor against its floor, in one run: the raw node-redis loop
+// (baseline), BullMQ, and a ThreadPoolExecutor on this machine (no Redis).
+//
+//   deno bench -A bench/redis_bench.ts
+//
+// Each iteration starts its own redis-server and node processes
+// (executor/redis/node_main.ts, a thread executor with permissions "none"),
+// warms up with 200 round trips and times only the work (see
+// bench/_redis.ts):
+// - latency: 1,000 sequential round trips of one tiny task, one node;
+// - throughput: 5,000 tiny tasks at once, over 1 and over 2 nodes, with
+//   the nodes reading only for free workers (prefetch 0, the default), and
+//   with a read-ahead of PREFETCH tasks.
+// Medians are printed at the end, in µs per trip and tasks/s.
+import { ThreadPoolExecutor } from "../mod.ts";
+import { RedisExecutor } from "../executor/redis/mod.ts";
+import { startNode } from "../tests/redis/_nodes.ts";
+import {
+  bench,
+  bullmq,
+  burst,
+  type Contender,
+  LATENCY,
+  perSecond,
+  perTrip,
+  raw,
+  type Runner,
+  TASKS,
+  throughput,
+  trips,
+} from "./_redis.ts";
+
+// Workers per node: as many as the machine has cores, as a node would run.
+const WORKERS = 2;
+// The read-ahead measured next to the default: tasks a node takes beyond
+// its free workers. Enough to cover a round trip's worth of tiny tasks.
+const PREFETCH = 64;
+
+const inc = (n: number) => n + 1;
+
+// The executor side of a runner: trips and bursts of `inc`.
+function runnerOf(
+  executor: { submit: RedisExecutor["submit"] },
+  close: () => Promise<void>,
+): Runner {
+  return {
+    async trip(n) {
+      const value = await executor.submit(inc, n).result();
+      if (value !== n + 1) throw new Error(`task ${n} got ${value}`);
+    },
+    async burst() {
+      const futures = Array.from(
+        { length: TASKS },
+        (_, n) => executor.submit(inc, n),
+      );
+      for (let n = 0; n < TASKS; n++) {
+        if (await futures[n].result() !== n + 1) {
+          throw new Error(`task ${n} got a wrong answer`);
+        }
+      }
+    },
+    close,
+  };
+}
+
+function redisExecutor(prefetch: number): Contender {
+  return {
+    name:
+      `RedisExecutor (${WORKERS} thread workers a node, prefetch ${prefetch})`,
+    async start(redis, consumers) {
+      const nodes = await Promise.all(
+        Array.from(
+          { length: consumers },
+          () =>
+            startNode(redis.url, "tasks", {
+              executor: "thread",
+              maxWorkers: WORKERS,
+              permissions: "none",
+              prefetch,
+            }),
+        ),
+      );
+      const executor = new RedisExecutor({ url: redis.url, queue: "tasks" });
+      return runnerOf(executor, async () => {
+        await executor.shutdown();
+        await Promise.all(nodes.map((node) => node.stop()));
+      });
+    },
+  };
+}
+
+// The same tasks on this machine's workers: what Redis costs.
+const threadPool: Contender = {
+  name: "ThreadPoolExecutor (no Redis, a worker per consumer)",
+  start(_redis, consumers) {
+    const pool = new ThreadPoolExecutor({ maxWorkers: consumers });
+    return Promise.resolve(runnerOf(pool, () => pool.shutdown()));
+  },
+};
+
+bench(LATENCY, raw, 1, trips, perTrip, true);
+bench(LATENCY, bullmq, 1, trips, perTrip);
+bench(LATENCY, redisExecutor(0), 1, trips, perTrip);
+bench(LATENCY, threadPool, 1, trips, perTrip);
+for (const consumers of [1, 2]) {
+  const group = throughput(consumers);
+  bench(group, raw, consumers, burst, perSecond, true);
+  bench(group, bullmq, consumers, burst, perSecond);
+  bench(group, redisExecutor(0), consumers, burst, perSecond);
+  bench(group, redisExecutor(PREFETCH), consumers, burst, perSecond);
+  bench(group, threadPool, consumers, burst, perSecond);
+}
