@@ -49,3 +49,14 @@ export async function compare(pool: Executor, workers: number, what: string) {
   console.log(`${workers} ${what}: ${total} primes in ${pooled.toFixed(0)} ms`);
   console.log(`speedup: ${(oneThread / pooled).toFixed(2)}x`);
 }
+
+/**
+ * A module task for the cluster example: the count, and which program
+ * counted it (in a thread pool, `Deno.pid` is the node's own).
+ */
+export function countPrimesWhere(
+  from: number,
+  to: number,
+): { count: number; pid: number } {
+  return { count: countPrimes(from, to), pid: Deno.pid };
+}
