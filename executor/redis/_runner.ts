@@ -62,8 +62,8 @@ interface Held {
   state: "running" | "replying";
   /** Its future in the node's pool. */
   local?: Future<unknown>;
-  /** Stops it at once (terminates its worker): only for tasks with a
-   * signal or timeout, which the pool runs alone on a worker. */
+  /** Stops it at once (terminates its worker); with prefetch, only tasks
+   * with a signal or timeout have one. */
   controller?: AbortController;
   /** "stop": its executor asked; "lost": its entry is no longer ours. */
   stopped?: "stop" | "lost";
@@ -265,15 +265,18 @@ export class Runner {
   }
 
   // Hands a task to the pool, which starts it at once on a free worker
-  // (with prefetch, it may wait there behind others). A task with a signal
-  // or a timeout gets a signal of the node's, so `stop` can end it; the
-  // rest go without, so the pool may batch them to its workers.
+  // (with prefetch, it may wait there behind others). Each task gets a
+  // signal of the node's, so a `stop` or a lost lease ends it where it runs
+  // and frees its worker: the pool then runs it alone on a worker, which
+  // costs nothing while the node takes only what its free workers can run.
+  // With prefetch, only a task with a signal or a timeout of its own gets
+  // one; the rest go without, so that the pool may batch them.
   #run(held: Held): void {
     const { record } = held;
     this.#running++;
-    const { nodeId } = this.#options;
+    const { nodeId, prefetch } = this.#options;
     this.#outbox.started(record.executorId, record.taskId, nodeId);
-    const stoppable = record.stoppable === true ||
+    const stoppable = prefetch === 0 || record.stoppable === true ||
       record.timeout !== undefined;
     if (stoppable) held.controller = new AbortController();
     let local: Future<unknown>;
