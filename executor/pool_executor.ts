@@ -14,6 +14,7 @@ import {
   type Task,
 } from "./executor.ts";
 import type { Permissions } from "./_permissions.ts";
+import type { ExecutorStats } from "./stats.ts";
 import { Pool } from "./_pool/pool.ts";
 import { functionSpec } from "./_function_spec.ts";
 import {
@@ -196,6 +197,29 @@ export abstract class PoolExecutor extends Executor {
     this.#state.shutdown = true;
     const closed = this.#state.pool.close(cancelFutures);
     return wait ? closed : Promise.resolve();
+  }
+
+  /**
+   * A snapshot of what the pool is doing and has done: workers, queue,
+   * counts, run and wait times, utilization. Cheap enough to call every
+   * 100 ms; memory stays bounded however many tasks run.
+   *
+   * @returns The snapshot.
+   *
+   * @example Watch a pool
+   * ```ts
+   * import { ThreadPoolExecutor } from "@concurrent/futures";
+   * import assert from "node:assert/strict";
+   *
+   * await using pool = new ThreadPoolExecutor({ maxWorkers: 2 });
+   * await Promise.all([1, 2, 3].map((n) => pool.submit((x: number) => x, n).result()));
+   * const stats = pool.stats();
+   * assert.equal(stats.completed, 3);
+   * assert.equal(stats.runTime.count, 3);
+   * ```
+   */
+  stats(): ExecutorStats {
+    return this.#state.pool.stats();
   }
 
   /**

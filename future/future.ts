@@ -31,6 +31,12 @@ type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
 export type DoneCallback<T> = (future: Future<T>) => void;
 
 /**
+ * A function called with each progress value a running task reports
+ * (`reportProgress`), in the order sent, all before the future is done.
+ */
+export type ProgressCallback<T> = (value: unknown, future: Future<T>) => void;
+
+/**
  * The eventual result of a task, as Python's `concurrent.futures.Future`.
  *
  * A future is deliberately not a thenable (so an async generator can yield
@@ -60,6 +66,8 @@ export class Future<T> {
   // Callbacks waiting for done; undefined once they have run. (Typed loosely
   // so that Future<T> stays covariant: a Future<number> is a Future<unknown>.)
   #callbacks: DoneCallback<never>[] | undefined = [];
+  // Callbacks for progress values; undefined until one is added.
+  #progress: ProgressCallback<never>[] | undefined;
   // Made only when someone awaits before done, so an unobserved failure
   // rejects no promise.
   #waiters: PromiseWithResolvers<unknown> | undefined;
@@ -159,7 +167,61 @@ export class Future<T> {
     else this.#callbacks.push(fn as DoneCallback<never>);
   }
 
+  /**
+   * Calls `fn(value, future)` with each progress value the task reports
+   * from inside (`reportProgress(value)`), in the order sent; none comes
+   * once the future is done. Values are coalesced: a task that reports in a
+   * tight loop is seen a few times a second, and its last value always
+   * arrives. A callback that throws is reported with `console.error`.
+   *
+   * @param fn The callback.
+   *
+   * @example Follow a task's progress
+   * ```ts
+   * import { reportProgress, ThreadPoolExecutor } from "@concurrent/futures";
+   * import assert from "node:assert/strict";
+   *
+   * await using pool = new ThreadPoolExecutor({ maxWorkers: 1 });
+   * const future = pool.submit(() => {
+   *   for (let i = 1; i <= 100; i++) reportProgress(i / 100);
+   *   return "done";
+   * });
+   * const seen: unknown[] = [];
+   * future.addProgressCallback((value) => seen.push(value));
+   * assert.equal(await future.result(), "done");
+   * assert.equal(seen.at(-1), 1);
+   * ```
+   */
+  addProgressCallback(fn: ProgressCallback<T>): void {
+    if (typeof fn !== "function") {
+      throw new TypeError(
+        "Cannot add progress callback as 'fn' must be a function",
+      );
+    }
+    if (this.done()) return;
+    (this.#progress ??= []).push(fn as ProgressCallback<never>);
+  }
+
   // For executor implementations.
+
+  /**
+   * Delivers a progress value of the running task to the progress
+   * callbacks. For executors. Ignored once the future is done: no progress
+   * comes after the outcome.
+   *
+   * @param value The value the task reported.
+   */
+  setProgress(value: unknown): void {
+    const callbacks = this.#progress;
+    if (callbacks === undefined || this.done()) return;
+    for (const fn of callbacks) {
+      try {
+        (fn as ProgressCallback<T>)(value, this);
+      } catch (error) {
+        console.error("Future progress callback threw:", error);
+      }
+    }
+  }
 
   /**
    * Marks a pending future as running. For executors.
@@ -252,6 +314,7 @@ export class Future<T> {
   #runCallbacks(): void {
     const callbacks = this.#callbacks!;
     this.#callbacks = undefined;
+    this.#progress = undefined;
     for (const fn of callbacks) this.#call(fn);
   }
 

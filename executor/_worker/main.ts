@@ -13,6 +13,7 @@ import type { toRecord } from "../_error_record.ts";
 import type { Functions } from "./functions.ts";
 import type { Outbox } from "./outbox.ts";
 import type { TaskLoop } from "./task_loop.ts";
+import type { ProgressReporter } from "./progress.ts";
 import type { closeShared, closeStdin } from "./sandbox.ts";
 
 /** The part of a `MessagePort` the worker side talks through. */
@@ -31,6 +32,7 @@ export interface WorkerParts {
   Functions: typeof Functions;
   Outbox: typeof Outbox;
   TaskLoop: typeof TaskLoop;
+  ProgressReporter: typeof ProgressReporter;
   toRecord: typeof toRecord;
   closeStdin: typeof closeStdin;
   closeShared: typeof closeShared;
@@ -57,7 +59,27 @@ export function workerMain(
     if (init.scoped) parts.closeShared();
     const functions = new parts.Functions();
     const outbox = new parts.Outbox(P, endpoint, parts.toRecord);
-    const loop = new parts.TaskLoop(P, functions, outbox, parts.toRecord);
+    const progress = new parts.ProgressReporter(P, outbox);
+    const loop = new parts.TaskLoop(
+      P,
+      functions,
+      outbox,
+      progress,
+      parts.toRecord,
+    );
+    // reportProgress(value): a global of every worker, and what the
+    // exported reportProgress calls inside one.
+    const report = (value: unknown) => progress.report(loop.running, value);
+    Object.defineProperty(globalThis, "reportProgress", {
+      value: report,
+      writable: true,
+      configurable: true,
+    });
+    Object.defineProperty(
+      globalThis,
+      Symbol.for("@concurrent/futures/reportProgress"),
+      { value: report },
+    );
     endpoint.onmessage = (event) => loop.receive(event.data);
     const fatal = (reason: string) => outbox.fatal(reason, loop.running);
 

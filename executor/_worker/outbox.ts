@@ -84,6 +84,15 @@ export class Outbox {
     );
   }
 
+  /**
+   * Queues a progress value of a running task, already cloned (so sending
+   * it runs no task code).
+   */
+  progress(id: number, value: unknown): void {
+    // A result record, in RESULT's field order.
+    this.#outbox.push(id, this.#P.PROGRESS, value, 0);
+  }
+
   /** Whether FLUSH_MS has passed since the last send. */
   due(now: number): boolean {
     return now - this.#lastFlush > Outbox.FLUSH_MS;

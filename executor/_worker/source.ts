@@ -6,6 +6,7 @@ import { toRecord } from "../_error_record.ts";
 import { Functions } from "./functions.ts";
 import { Outbox } from "./outbox.ts";
 import { TaskLoop } from "./task_loop.ts";
+import { ProgressReporter } from "./progress.ts";
 import { closeShared, closeStdin } from "./sandbox.ts";
 import { workerMain } from "./main.ts";
 
@@ -20,6 +21,7 @@ export function workerSource(connect?: string): string {
   Functions: ${Functions},
   Outbox: ${Outbox},
   TaskLoop: ${TaskLoop},
+  ProgressReporter: ${ProgressReporter},
   toRecord: ${toRecord},
   closeStdin: ${closeStdin},
   closeShared: ${closeShared},

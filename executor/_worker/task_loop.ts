@@ -10,12 +10,14 @@ import type {
 } from "../_protocol.ts";
 import type { Fn, Functions } from "./functions.ts";
 import type { Outbox } from "./outbox.ts";
+import type { ProgressReporter } from "./progress.ts";
 
 /** The worker's task loop. */
 export class TaskLoop {
   readonly #P: Protocol;
   readonly #functions: Functions;
   readonly #outbox: Outbox;
+  readonly #progress: ProgressReporter;
   readonly #toRecord: (error: unknown) => ErrorRecord | RawThrow;
   // Task records in the flat form of `_protocol.ts`, from #head on.
   #queue: unknown[] = [];
@@ -33,17 +35,20 @@ export class TaskLoop {
    * @param P The protocol constants.
    * @param functions Where tasks' functions come from.
    * @param outbox Where outcomes go.
+   * @param progress Where reported progress goes.
    * @param toRecord Turns a thrown value into a record.
    */
   constructor(
     P: Protocol,
     functions: Functions,
     outbox: Outbox,
+    progress: ProgressReporter,
     toRecord: (error: unknown) => ErrorRecord | RawThrow,
   ) {
     this.#P = P;
     this.#functions = functions;
     this.#outbox = outbox;
+    this.#progress = progress;
     this.#toRecord = toRecord;
   }
 
@@ -133,6 +138,7 @@ export class TaskLoop {
   }
 
   #settle(id: number, status: number, value: unknown): void {
+    this.#progress.finish(id);
     this.#outbox.settle(id, status, value, performance.now() - this.#startedAt);
   }
 
