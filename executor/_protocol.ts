@@ -106,6 +106,13 @@ export interface InitMessage {
    * without a permission check (storage, channels, stdin, signals).
    */
   scoped?: boolean;
+  /**
+   * Start tasks from node's `process.nextTick`, never from a message handler
+   * or a promise job: on Deno 2.9.6 a node:worker_threads Worker that
+   * reaches its heap limit reports ERR_WORKER_OUT_OF_MEMORY from a timer,
+   * setImmediate or nextTick callback, and elsewhere freezes without a word.
+   */
+  timerPump?: boolean;
 }
 
 /** An error as it crosses the boundary: rebuilt by the pool. */

@@ -78,6 +78,16 @@ export interface PoolExecutorOptions {
    * @default {the class's name}
    */
   name?: string;
+  /**
+   * MB of V8 heap per worker: a task that needs more fails with
+   * `BrokenExecutorError` naming the limit, its worker is replaced, and the
+   * program lives. In a process pool this is the child's heap limit, and it
+   * holds whatever the task allocates. In a thread pool it needs
+   * `permissions: "inherit"` (Deno gives a thread either a heap limit or a
+   * permission set, not both) and Deno 2.9 enforces it only in part: see
+   * README, "What a thread cannot do".
+   */
+  memoryLimit?: number;
 }
 
 /**

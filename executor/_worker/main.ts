@@ -86,11 +86,13 @@ export function workerMain(
     // A task that ends its worker must fail only itself: say which one ran
     // before going (whatwg/html#5869: self.close() fires no event at all).
     const close = globalThis.close;
-    globalThis.close = () => {
-      outbox.checkAlive();
-      fatal("the task called close()");
-      close();
-    };
+    if (typeof close === "function") {
+      globalThis.close = () => {
+        outbox.checkAlive();
+        fatal("the task called close()");
+        close();
+      };
+    }
     const exit = Deno.exit;
     Deno.exit = (code?: number): never => {
       outbox.checkAlive();
@@ -110,7 +112,7 @@ export function workerMain(
 
     const begin = () => {
       endpoint.postMessage([P.READY]);
-      loop.start();
+      loop.start(init.timerPump === true);
     };
     const failed = (error: unknown) =>
       endpoint.postMessage([P.INIT_FAILED, parts.toRecord(error)]);

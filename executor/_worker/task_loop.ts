@@ -30,6 +30,8 @@ export class TaskLoop {
   #ready = false;
   // When the running task started.
   #startedAt = 0;
+  // Tasks run from process.nextTick (see InitMessage.timerPump).
+  #timerPump = false;
 
   /**
    * @param P The protocol constants.
@@ -60,13 +62,28 @@ export class TaskLoop {
   /** Queues the task records of a RUN message. */
   receive(message: unknown[]): void {
     for (let i = 1; i < message.length; i++) this.#queue.push(message[i]);
-    if (!this.#busy && this.#ready) this.#pump();
+    if (!this.#busy && this.#ready) this.#schedule();
   }
 
-  /** Starts running tasks (once the initializer is done). */
-  start(): void {
+  /**
+   * Starts running tasks (once the initializer is done).
+   *
+   * @param timerPump Run them from a timer callback only.
+   */
+  start(timerPump = false): void {
     this.#ready = true;
-    this.#pump();
+    this.#timerPump = timerPump;
+    this.#schedule();
+  }
+
+  // Runs the queue now, or from node's nextTick queue (where, unlike in a
+  // message handler, Deno reports an out-of-memory: see InitMessage).
+  #schedule(): void {
+    if (!this.#timerPump) return this.#pump();
+    this.#busy = true;
+    (globalThis as unknown as {
+      process: { nextTick(fn: () => void): void };
+    }).process.nextTick(() => this.#pump());
   }
 
   // Runs queued tasks until one is asynchronous or the queue is empty.
@@ -145,7 +162,7 @@ export class TaskLoop {
   #onSettled(id: number, status: number, value: unknown): void {
     this.#settle(id, status, value);
     this.#running = -1;
-    this.#pump();
+    this.#schedule();
   }
 
   // A task's error, explained where it can be, as a record.
