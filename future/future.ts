@@ -63,9 +63,10 @@ export class Future<T> {
   #state: FutureState = "pending";
   // The value or the error, once finished.
   #outcome: Outcome<T> | undefined;
-  // Callbacks waiting for done; undefined once they have run. (Typed loosely
-  // so that Future<T> stays covariant: a Future<number> is a Future<unknown>.)
-  #callbacks: DoneCallback<never>[] | undefined = [];
+  // Callbacks waiting for done: none, one (no array: most futures have at
+  // most one), or a list; cleared when they run. (Typed loosely so that
+  // Future<T> stays covariant: a Future<number> is a Future<unknown>.)
+  #callbacks: DoneCallback<never> | DoneCallback<never>[] | undefined;
   // Callbacks for progress values; undefined until one is added.
   #progress: ProgressCallback<never>[] | undefined;
   // Made only when someone awaits before done, so an unobserved failure
@@ -163,8 +164,8 @@ export class Future<T> {
         "Cannot add done callback as 'fn' must be a function",
       );
     }
-    if (this.#callbacks === undefined) this.#call(fn as DoneCallback<never>);
-    else this.#callbacks.push(fn as DoneCallback<never>);
+    if (this.done()) this.#call(fn as DoneCallback<never>);
+    else this.#addCallback(fn as DoneCallback<never>);
   }
 
   /**
@@ -295,12 +296,9 @@ export class Future<T> {
     if (this.done()) return Promise.resolve();
     return waitUntil((wake) => {
       const onDone = wake as DoneCallback<never>;
-      this.#callbacks!.push(onDone);
+      this.#addCallback(onDone);
       // A wait that gave up leaves no callback behind on the future.
-      return () => {
-        const i = this.#callbacks?.indexOf(onDone) ?? -1;
-        if (i >= 0) this.#callbacks!.splice(i, 1);
-      };
+      return () => this.#removeCallback(onDone);
     }, {
       timeout,
       signal,
@@ -311,11 +309,30 @@ export class Future<T> {
     });
   }
 
+  #addCallback(fn: DoneCallback<never>): void {
+    const callbacks = this.#callbacks;
+    if (callbacks === undefined) this.#callbacks = fn;
+    else if (typeof callbacks === "function") this.#callbacks = [callbacks, fn];
+    else callbacks.push(fn);
+  }
+
+  #removeCallback(fn: DoneCallback<never>): void {
+    const callbacks = this.#callbacks;
+    if (callbacks === fn) this.#callbacks = undefined;
+    else if (Array.isArray(callbacks)) {
+      const i = callbacks.indexOf(fn);
+      if (i >= 0) callbacks.splice(i, 1);
+    }
+  }
+
   #runCallbacks(): void {
-    const callbacks = this.#callbacks!;
+    const callbacks = this.#callbacks;
     this.#callbacks = undefined;
     this.#progress = undefined;
-    for (const fn of callbacks) this.#call(fn);
+    if (typeof callbacks === "function") this.#call(callbacks);
+    else if (callbacks !== undefined) {
+      for (const fn of callbacks) this.#call(fn);
+    }
   }
 
   #call(fn: DoneCallback<never>): void {

@@ -14,7 +14,7 @@ import type { Functions } from "./functions.ts";
 import type { Outbox } from "./outbox.ts";
 import type { TaskLoop } from "./task_loop.ts";
 import type { ProgressReporter } from "./progress.ts";
-import type { closeShared, closeStdin } from "./sandbox.ts";
+import type { Sandbox } from "./sandbox.ts";
 
 /** The part of a `MessagePort` the worker side talks through. */
 export interface Endpoint {
@@ -34,8 +34,7 @@ export interface WorkerParts {
   TaskLoop: typeof TaskLoop;
   ProgressReporter: typeof ProgressReporter;
   toRecord: typeof toRecord;
-  closeStdin: typeof closeStdin;
-  closeShared: typeof closeShared;
+  Sandbox: typeof Sandbox;
 }
 
 /**
@@ -55,8 +54,8 @@ export function workerMain(
   function start(endpoint: Endpoint, init: InitMessage): void {
     // Before any task runs: what a task may not reach.
     const process = connect !== undefined;
-    if (process || init.scoped) parts.closeStdin(process);
-    if (init.scoped) parts.closeShared();
+    if (process || init.scoped) parts.Sandbox.closeStdin(process);
+    if (init.scoped) parts.Sandbox.closeShared();
     const functions = new parts.Functions();
     const outbox = new parts.Outbox(P, endpoint, parts.toRecord);
     const progress = new parts.ProgressReporter(P, outbox);

@@ -7,7 +7,7 @@ import { Functions } from "./functions.ts";
 import { Outbox } from "./outbox.ts";
 import { TaskLoop } from "./task_loop.ts";
 import { ProgressReporter } from "./progress.ts";
-import { closeShared, closeStdin } from "./sandbox.ts";
+import { Sandbox } from "./sandbox.ts";
 import { workerMain } from "./main.ts";
 
 /**
@@ -23,8 +23,7 @@ export function workerSource(connect?: string): string {
   TaskLoop: ${TaskLoop},
   ProgressReporter: ${ProgressReporter},
   toRecord: ${toRecord},
-  closeStdin: ${closeStdin},
-  closeShared: ${closeShared},
+  Sandbox: ${Sandbox},
 }`;
   const args = [JSON.stringify(PROTOCOL), parts];
   if (connect !== undefined) args.push(connect);
