@@ -171,16 +171,16 @@ export abstract class PoolExecutor extends Executor {
    * Sends a chunk of `map` calls to one worker as one task.
    *
    * @param fn The task.
-   * @param calls One argument list per call.
+   * @param columns The calls' arguments, one array per parameter.
    * @returns The future of the chunk's outcome.
    */
   protected override runChunk(
     fn: Task,
-    calls: unknown[][],
+    columns: unknown[][],
   ): Future<ChunkOutcome> {
     const state = this.#state;
     checkOpen(state);
-    return submitTo(state, functionSpec(fn, "submit"), calls, undefined, 1);
+    return submitTo(state, functionSpec(fn, "submit"), columns, undefined, 1);
   }
 
   /**

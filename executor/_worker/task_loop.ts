@@ -118,7 +118,7 @@ export class TaskLoop {
         );
         return;
       }
-      this.#settle(id, P.OK, value);
+      this.#settle(id, chunk ? P.CHUNK : P.OK, value);
     }
     this.#running = -1;
     this.#busy = false;
@@ -131,25 +131,45 @@ export class TaskLoop {
   #call(spec: number | FunctionSpec, args: unknown[], chunk: boolean): unknown {
     const fn = this.#functions.resolve(spec);
     if (chunk) {
-      const calls = args as unknown[][];
+      const columns = args as unknown[][];
       return fn instanceof Promise
-        ? fn.then((f) => this.#runChunk(f, calls))
-        : this.#runChunk(fn, calls);
+        ? fn.then((f) => this.#runChunk(f, columns, 0, []))
+        : this.#runChunk(fn, columns, 0, []);
     }
     return fn instanceof Promise ? fn.then((f) => f(...args)) : fn(...args);
   }
 
-  // Runs one chunk of calls, stopping at the first error.
-  async #runChunk(fn: Fn, calls: unknown[][]): Promise<ChunkRecord> {
-    const values: unknown[] = [];
-    for (const args of calls) {
+  // Runs a chunk's calls from `from` on (its arguments as columns, one array
+  // per parameter), stopping at the first error: synchronously while calls
+  // return values, asynchronously from the first that returns a promise.
+  #runChunk(
+    fn: Fn,
+    columns: unknown[][],
+    from: number,
+    values: unknown[],
+  ): ChunkRecord | Promise<ChunkRecord> {
+    const [a, b] = columns, width = columns.length, count = a.length;
+    for (let i = from; i < count; i++) {
+      let value: unknown;
       try {
-        let value = fn(...args);
-        if (TaskLoop.#isThenable(value)) value = await value;
-        values.push(value);
+        value = width === 1
+          ? fn(a[i])
+          : width === 2
+          ? fn(a[i], b[i])
+          : fn(...columns.map((column) => column[i]));
       } catch (error) {
         return { values, error: this.#toRecord(error) };
       }
+      if (TaskLoop.#isThenable(value)) {
+        return Promise.resolve(value).then(
+          (v) => {
+            values.push(v);
+            return this.#runChunk(fn, columns, i + 1, values);
+          },
+          (error) => ({ values, error: this.#toRecord(error) }),
+        );
+      }
+      values.push(value);
     }
     return { values };
   }
