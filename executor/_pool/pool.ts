@@ -47,9 +47,13 @@ const LAST_WORDS_MS = 100;
 // worker busy for about BATCH_MS, at most MAX_PREFETCH. Deeper prefetch
 // saves round trips for tiny tasks; none for slow or unknown functions keeps
 // them spread evenly over the workers (a prefetched task cannot move to a
-// worker that frees up), as Python's one-task-per-thread does.
+// worker that frees up), as Python's one-task-per-thread does. A round trip
+// costs about 20 µs, so for a function slower than QUICK_MS a prefetch saves
+// little, and it is not worth the risk of an uneven spread when the same
+// function takes longer on other arguments (fib(25), then fib(30)).
 const BATCH_MS = 2;
 const MAX_PREFETCH = 512;
+const QUICK_MS = 0.1;
 
 /** The scheduler behind `ThreadPoolExecutor` and `ProcessPoolExecutor`. */
 export class Pool {
@@ -71,7 +75,9 @@ export class Pool {
   #closing = false;
   #closed: PromiseWithResolvers<void> | undefined;
   readonly #stats = new PoolStats();
-  // The time of this turn's submits: one clock read for a burst of them.
+  // A clock reading shared by what happens in one turn (a burst of
+  // submits, their dispatch; a message's results): performance.now() costs
+  // about 0.15 µs, a round trip about 20.
   #clock: number | undefined;
 
   constructor(options: PoolOptions) {
@@ -104,14 +110,19 @@ export class Pool {
       chunk,
       options,
       this.#stats,
-      this.#clock ??= performance.now(),
+      this.#now(),
     );
     if (item.signal !== undefined) this.#watchSignal(item);
     this.#queue.push(item);
-    if (!this.#pumpScheduled) {
-      this.#pumpScheduled = true;
-      queueMicrotask(() => this.#pump());
-    }
+    // The turn's submits are dispatched together, so they can share
+    // messages.
+    if (this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    queueMicrotask(() => this.#pump());
+  }
+
+  #now(): number {
+    return this.#clock ??= performance.now();
   }
 
   /** A snapshot of the pool's state and history (cheap: O(workers)). */
@@ -185,7 +196,6 @@ export class Pool {
   // for another round.
   #pump(): void {
     this.#pumpScheduled = false;
-    this.#clock = undefined;
     if (this.#pumping) {
       this.#pumpAgain = true;
       return;
@@ -198,6 +208,7 @@ export class Pool {
       } while (this.#pumpAgain);
     } finally {
       this.#pumping = false;
+      this.#clock = undefined;
     }
     this.#afterChange();
   }
@@ -233,8 +244,8 @@ export class Pool {
   // How many tasks of this task's function a worker may hold at once.
   #depth(item: WorkItem): number {
     const ms = this.#fnMs.get(item.fn.id);
-    if (ms === undefined) return 1;
-    return Math.max(1, Math.min(MAX_PREFETCH, Math.floor(BATCH_MS / ms)));
+    if (ms === undefined || ms > QUICK_MS) return 1;
+    return Math.min(MAX_PREFETCH, Math.floor(BATCH_MS / ms));
   }
 
   #idleSlot(): WorkerSlot | undefined {
@@ -265,7 +276,7 @@ export class Pool {
   #fill(slot: WorkerSlot, room: number, exclusive: boolean): void {
     const queue = this.#queue;
     const batch: WorkItem[] = [];
-    const now = performance.now();
+    const now = this.#now();
     room = Math.min(room, this.#options.maxTasksPerWorker - slot.sent);
     while (room > 0) {
       const item = queue.peek();
@@ -353,7 +364,7 @@ export class Pool {
   #onResults(slot: WorkerSlot, message: unknown[]): void {
     const inflight = slot.inflight;
     const fnMs = this.#fnMs;
-    const now = performance.now();
+    const now = this.#clock = performance.now();
     // Results come in the order the tasks were sent, so the settled ones
     // are a prefix of `inflight`; a batch a dying worker salvaged skips the
     // task that killed it, whose FATAL follows: settle around it.
