@@ -98,10 +98,10 @@ export class Outbox {
     return now - this.#lastFlush > Outbox.FLUSH_MS;
   }
 
-  /** Sends what waits. */
-  flush(): void {
+  /** Sends what waits; `now`, if given, is the time. */
+  flush(now?: number): void {
     if (this.#outbox.length === 1 || this.#dead) return;
-    this.#lastFlush = performance.now();
+    this.#lastFlush = now ?? performance.now();
     const message = this.#outbox;
     const transfer = this.#transfers;
     this.#outbox = [this.#P.RESULTS];

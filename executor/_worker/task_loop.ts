@@ -30,6 +30,9 @@ export class TaskLoop {
   #ready = false;
   // When the running task started.
   #startedAt = 0;
+  // When the last task settled, if it was in this pump: the next one's
+  // start (performance.now() costs about 0.15 µs, a tiny task less).
+  #settledAt: number | undefined;
   // Tasks run from process.nextTick (see InitMessage.timerPump).
   #timerPump = false;
 
@@ -98,8 +101,9 @@ export class TaskLoop {
       const chunk = queue[head + T.CHUNK] === 1;
       queue[head + T.ARGS] = undefined;
       this.#head += T.SIZE;
-      this.#startedAt = performance.now();
-      if (outbox.due(this.#startedAt)) outbox.flush();
+      const now = this.#settledAt ?? performance.now();
+      this.#startedAt = now;
+      if (outbox.due(now)) outbox.flush(now);
       this.#running = id;
       let value: unknown;
       try {
@@ -110,7 +114,8 @@ export class TaskLoop {
       }
       if (TaskLoop.#isThenable(value)) {
         // Waiting on the task: send what is done, come back when it settles.
-        outbox.flush();
+        outbox.flush(this.#settledAt);
+        this.#settledAt = undefined;
         const status = chunk ? P.CHUNK : P.OK;
         Promise.resolve(value).then(
           (v) => this.#onSettled(id, status, v),
@@ -124,7 +129,8 @@ export class TaskLoop {
     this.#busy = false;
     this.#queue = [];
     this.#head = 0;
-    outbox.flush();
+    outbox.flush(this.#settledAt);
+    this.#settledAt = undefined;
   }
 
   // Starts a task: its value, or a promise of it.
@@ -176,7 +182,8 @@ export class TaskLoop {
 
   #settle(id: number, status: number, value: unknown): void {
     this.#progress.finish(id);
-    this.#outbox.settle(id, status, value, performance.now() - this.#startedAt);
+    const now = this.#settledAt = performance.now();
+    this.#outbox.settle(id, status, value, now - this.#startedAt);
   }
 
   #onSettled(id: number, status: number, value: unknown): void {
