@@ -12,4 +12,6 @@ export * from "./executor/from_module.ts";
 export * from "./future/wait.ts";
 export * from "./future/as_completed.ts";
 export * from "./executor/transfer.ts";
+export * from "./executor/report_progress.ts";
+export * from "./executor/stats.ts";
 export * from "./executor/process_pool_executor.ts";

@@ -1,6 +1,6 @@
 // The pools the benchmarks compare, behind one small interface: the raw
 // Worker floor, this library, and the peers users would otherwise pick.
-import { ThreadPoolExecutor } from "../mod.ts";
+import { ThreadPoolExecutor, type ThreadPoolExecutorOptions } from "../mod.ts";
 
 export type Kind = "inc" | "fib";
 
@@ -68,25 +68,36 @@ function fib(n: number): number {
 }
 const inc = (x: number) => x + 1;
 
-/** This library's ThreadPoolExecutor. */
-export const pool: Contender = {
-  name: "ThreadPoolExecutor",
-  async start(maxWorkers) {
-    const executor = new ThreadPoolExecutor({ maxWorkers });
-    const runner: Runner = {
-      run: (kind, arg) =>
-        executor.submit(kind === "fib" ? fib : inc, arg).result(),
-      close: () => executor.shutdown(),
-    };
-    await Promise.all(
-      Array.from(
-        { length: maxWorkers },
-        (_, i) => runner.run("inc", i),
-      ),
-    );
-    return runner;
-  },
-};
+/** This library's ThreadPoolExecutor, with `options`. */
+export function poolContender(
+  name: string,
+  options: ThreadPoolExecutorOptions = {},
+): Contender {
+  return {
+    name,
+    async start(maxWorkers) {
+      const executor = new ThreadPoolExecutor({ ...options, maxWorkers });
+      const runner: Runner = {
+        run: (kind, arg) =>
+          executor.submit(kind === "fib" ? fib : inc, arg).result(),
+        close: () => executor.shutdown(),
+      };
+      await Promise.all(
+        Array.from({ length: maxWorkers }, (_, i) => runner.run("inc", i)),
+      );
+      return runner;
+    },
+  };
+}
+
+/** This library's ThreadPoolExecutor (Web Workers). */
+export const pool: Contender = poolContender("ThreadPoolExecutor");
+
+/** The same with a heap limit: node:worker_threads Workers. */
+export const nodePool: Contender = poolContender(
+  "ThreadPoolExecutor, memoryLimit (node:worker_threads)",
+  { memoryLimit: 1024 },
+);
 
 export const piscina: Contender = {
   name: "piscina 5.3",
@@ -169,11 +180,14 @@ export const poolifier: Contender = {
 
 export const peers: Contender[] = [piscina, tinypool, workerpool, poolifier];
 
-/** Starts a contender, or says why it cannot run under Deno. */
+/**
+ * Starts a contender, or says why it cannot run under Deno and throws, so
+ * the bench is reported failed rather than timed doing nothing.
+ */
 export async function tryStart(
   contender: Contender,
   maxWorkers: number,
-): Promise<Runner | undefined> {
+): Promise<Runner> {
   try {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const started = await Promise.race([
@@ -184,7 +198,8 @@ export async function tryStart(
     ]).finally(() => clearTimeout(timer));
     return started;
   } catch (error) {
-    console.error(`${contender.name} cannot run here: ${error}`);
-    return undefined;
+    throw new Error(`${contender.name} cannot run here: ${error}`, {
+      cause: error,
+    });
   }
 }

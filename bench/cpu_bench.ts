@@ -29,7 +29,6 @@ function cpu(contender: Contender) {
     warmup: 1,
     async fn(b) {
       const runner = await tryStart(contender, 2);
-      if (runner === undefined) return;
       await Promise.all([runner.run("fib", 25), runner.run("fib", 25)]);
       b.start();
       await Promise.all(Array.from({ length: 8 }, () => runner.run("fib", N)));

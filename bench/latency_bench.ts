@@ -17,7 +17,6 @@ function latency(
     warmup: 3,
     async fn(b) {
       const runner = await tryStart(contender, 1);
-      if (runner === undefined) return;
       for (let i = 0; i < 200; i++) await runner.run("inc", i);
       b.start();
       for (let i = 0; i < TRIPS; i++) await runner.run("inc", i);

@@ -16,7 +16,6 @@ function throughput(contender: Contender, baseline = false) {
     warmup: 1,
     async fn(b) {
       const runner = await tryStart(contender, 2);
-      if (runner === undefined) return;
       b.start();
       const results = [];
       for (let i = 0; i < TASKS; i++) results.push(runner.run("inc", i));

@@ -10,6 +10,8 @@ export interface CheckedOptions
   extends Omit<PoolOptions, "spawn" | "onClosed"> {
   /** What a worker gets: `undefined` inherits the program's. */
   permissions: Deno.PermissionOptions | undefined;
+  /** MB of V8 heap per worker, if limited. */
+  memoryLimit: number | undefined;
 }
 
 /** An idle worker exits after this long, so a program that never shuts its
@@ -25,6 +27,7 @@ const SHARED = [
   "maxTasksPerWorker",
   "idleTimeout",
   "name",
+  "memoryLimit",
 ] as const;
 
 /**
@@ -80,11 +83,13 @@ export function checkPoolOptions(
     initializer,
     initargs = [],
     permissions,
+    memoryLimit,
   } = options as Record<string, unknown>;
   const action = `create ${owner}`;
   checkCount(maxWorkers, action, "maxWorkers", false);
   checkCount(maxTasksPerWorker, action, "maxTasksPerWorker", true);
   checkTimeout(idleTimeout, action, "idleTimeout");
+  checkMemoryLimit(memoryLimit, owner);
   if (typeof name !== "string") {
     throw new TypeError(
       `Cannot create ${owner} as 'name' must be a string: current value is ${
@@ -109,16 +114,12 @@ export function checkPoolOptions(
       : functionSpec(initializer, `create ${owner} with 'initializer'`),
     initargs,
     permissions: resolvePermissions(permissions, owner),
+    memoryLimit: memoryLimit as number | undefined,
   };
 }
 
-/**
- * Checks a `memoryLimit` option (MB of V8 heap per worker).
- *
- * @throws {TypeError} For a value that is not a number.
- * @throws {RangeError} For one that is not an integer >= 1.
- */
-export function checkMemoryLimit(value: unknown, owner: string): void {
+// A `memoryLimit` option (MB of V8 heap per worker).
+function checkMemoryLimit(value: unknown, owner: string): void {
   if (value === undefined) return;
   if (typeof value !== "number") {
     throw new TypeError(

@@ -34,7 +34,10 @@ export const TASK = {
 export const RESULT = {
   /** The task's id. */
   ID: 0,
-  /** OK, ERROR or CHUNK; a `StatusMark` when the value may run code. */
+  /**
+   * OK, ERROR, CHUNK or PROGRESS; a `StatusMark` when the value may run
+   * code.
+   */
   STATUS: 1,
   /** The value, an `ErrorRecord`/`RawThrow`, or a `ChunkRecord`. */
   VALUE: 2,
@@ -57,6 +60,11 @@ export const PROTOCOL = {
   ERROR: 1,
   /** Result status: a chunk's values, and its error if one failed. */
   CHUNK: 2,
+  /**
+   * Not an outcome: a progress value of a running task (`reportProgress`),
+   * sent before the task's outcome, in the order reported.
+   */
+  PROGRESS: 3,
   TASK,
   RESULT,
   /** The key of a result that asks to transfer, not copy, its buffers. */
@@ -98,6 +106,13 @@ export interface InitMessage {
    * without a permission check (storage, channels, stdin, signals).
    */
   scoped?: boolean;
+  /**
+   * Start tasks from node's `process.nextTick`, never from a message handler
+   * or a promise job: on Deno 2.9.6 a node:worker_threads Worker that
+   * reaches its heap limit reports ERR_WORKER_OUT_OF_MEMORY from a timer,
+   * setImmediate or nextTick callback, and elsewhere freezes without a word.
+   */
+  timerPump?: boolean;
 }
 
 /** An error as it crosses the boundary: rebuilt by the pool. */

@@ -187,11 +187,14 @@ export abstract class Executor implements AsyncDisposable {
    * whole chunk to one worker.
    *
    * @param fn The task.
-   * @param calls One argument list per call.
+   * @param columns The calls' arguments, one array per parameter (all of
+   * the same length): call `i` is `fn(columns[0][i], columns[1][i], ...)`.
    * @returns The future of the chunk's outcome.
    */
-  protected runChunk(fn: Task, calls: unknown[][]): Future<ChunkOutcome> {
-    const futures = calls.map((args) => this.run(fn, args as never[]));
+  protected runChunk(fn: Task, columns: unknown[][]): Future<ChunkOutcome> {
+    const futures = columns[0].map((_, i) =>
+      this.run(fn, columns.map((column) => column[i]) as never[])
+    );
     const chunk = new Future<ChunkOutcome>();
     chunk.setRunningOrNotifyCancel();
     (async () => {
@@ -230,10 +233,10 @@ export abstract class Executor implements AsyncDisposable {
     ...inputs: [...MapInputs<A>] | [...MapInputs<A>, MapOptions]
   ): AsyncIterableIterator<Awaited<R>> {
     return mapResults(
-      (calls, chunksize) =>
-        calls.length === 1 && chunksize === 1
-          ? this.run(fn as Task, calls[0] as never[])
-          : this.runChunk(fn as Task, calls),
+      (columns, chunksize) =>
+        chunksize === 1
+          ? this.run(fn as Task, columns.map((column) => column[0]) as never[])
+          : this.runChunk(fn as Task, columns),
       inputs as unknown[],
     ) as AsyncIterableIterator<Awaited<R>>;
   }

@@ -14,6 +14,7 @@ import {
   type Task,
 } from "./executor.ts";
 import type { Permissions } from "./_permissions.ts";
+import type { ExecutorStats } from "./stats.ts";
 import { Pool } from "./_pool/pool.ts";
 import { functionSpec } from "./_function_spec.ts";
 import {
@@ -77,6 +78,16 @@ export interface PoolExecutorOptions {
    * @default {the class's name}
    */
   name?: string;
+  /**
+   * MB of V8 heap per worker: a task that needs more fails with
+   * `BrokenExecutorError` naming the limit, its worker is replaced, and the
+   * program lives. In a process pool this is the child's heap limit, and it
+   * holds whatever the task allocates. In a thread pool it needs
+   * `permissions: "inherit"` (Deno gives a thread either a heap limit or a
+   * permission set, not both) and Deno 2.9 enforces it only in part: see
+   * README, "What a thread cannot do".
+   */
+  memoryLimit?: number;
 }
 
 /**
@@ -160,16 +171,16 @@ export abstract class PoolExecutor extends Executor {
    * Sends a chunk of `map` calls to one worker as one task.
    *
    * @param fn The task.
-   * @param calls One argument list per call.
+   * @param columns The calls' arguments, one array per parameter.
    * @returns The future of the chunk's outcome.
    */
   protected override runChunk(
     fn: Task,
-    calls: unknown[][],
+    columns: unknown[][],
   ): Future<ChunkOutcome> {
     const state = this.#state;
     checkOpen(state);
-    return submitTo(state, functionSpec(fn, "submit"), calls, undefined, 1);
+    return submitTo(state, functionSpec(fn, "submit"), columns, undefined, 1);
   }
 
   /**
@@ -196,6 +207,29 @@ export abstract class PoolExecutor extends Executor {
     this.#state.shutdown = true;
     const closed = this.#state.pool.close(cancelFutures);
     return wait ? closed : Promise.resolve();
+  }
+
+  /**
+   * A snapshot of what the pool is doing and has done: workers, queue,
+   * counts, run and wait times, utilization. Cheap enough to call every
+   * 100 ms; memory stays bounded however many tasks run.
+   *
+   * @returns The snapshot.
+   *
+   * @example Watch a pool
+   * ```ts
+   * import { ThreadPoolExecutor } from "@concurrent/futures";
+   * import assert from "node:assert/strict";
+   *
+   * await using pool = new ThreadPoolExecutor({ maxWorkers: 2 });
+   * await Promise.all([1, 2, 3].map((n) => pool.submit((x: number) => x, n).result()));
+   * const stats = pool.stats();
+   * assert.equal(stats.completed, 3);
+   * assert.equal(stats.runTime.count, 3);
+   * ```
+   */
+  stats(): ExecutorStats {
+    return this.#state.pool.stats();
   }
 
   /**

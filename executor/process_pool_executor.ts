@@ -6,22 +6,17 @@
  */
 import { PoolExecutor, type PoolExecutorOptions } from "./pool_executor.ts";
 import { permissionFlags, processSpawner } from "./_process/spawn.ts";
-import { checkMemoryLimit, checkPoolOptions } from "./_options.ts";
+import { checkPoolOptions } from "./_options.ts";
 import type { PoolSetup } from "./_submit.ts";
 
 /**
  * Options of {@linkcode ProcessPoolExecutor}: those of every pool
  * ({@linkcode PoolExecutorOptions}), where `permissions` become `--allow-*`
  * flags (no unstable feature needed; `"inherit"` grants each permission the
- * program holds whole), and `memoryLimit`.
+ * program holds whole) and `memoryLimit` is each child's V8 heap limit (a
+ * task that needs more kills only its child).
  */
-export interface ProcessPoolExecutorOptions extends PoolExecutorOptions {
-  /**
-   * A child's V8 heap limit in MB: a task that needs more kills only its
-   * child, and its future fails with `BrokenExecutorError`.
-   */
-  memoryLimit?: number;
-}
+export type ProcessPoolExecutorOptions = PoolExecutorOptions;
 
 /**
  * Runs tasks on a pool of `deno` child processes, as Python's
@@ -58,11 +53,10 @@ export class ProcessPoolExecutor extends PoolExecutor {
    */
   constructor(options: ProcessPoolExecutorOptions = {}) {
     const owner = "ProcessPoolExecutor";
-    const { permissions, ...pool } = checkPoolOptions(options, owner, [
-      "memoryLimit",
-    ]);
-    const { memoryLimit } = options;
-    checkMemoryLimit(memoryLimit, owner);
+    const { permissions, memoryLimit, ...pool } = checkPoolOptions(
+      options,
+      owner,
+    );
     checkCanRun(owner);
     const spawn = processSpawner({
       flags: permissionFlags(permissions),

@@ -6,6 +6,7 @@
  */
 import { PoolExecutor, type PoolExecutorOptions } from "./pool_executor.ts";
 import { threadSpawner } from "./_thread/spawn.ts";
+import { nodeThreadSpawner } from "./_thread/node_spawn.ts";
 import { probeWorkerPermissions } from "./_permissions.ts";
 import { checkPoolOptions } from "./_options.ts";
 import type { PoolSetup } from "./_submit.ts";
@@ -66,14 +67,23 @@ export class ThreadPoolExecutor extends PoolExecutor {
    */
   constructor(options: ThreadPoolExecutorOptions = {}) {
     const owner = "ThreadPoolExecutor";
-    const { permissions, ...pool } = checkPoolOptions(options, owner);
+    const { permissions, memoryLimit, ...pool } = checkPoolOptions(
+      options,
+      owner,
+    );
+    if (memoryLimit !== undefined && permissions !== undefined) {
+      throw new TypeError(
+        `Cannot create ${owner} with both 'memoryLimit' and scoped 'permissions': on Deno 2.9 a thread with a heap limit (node:worker_threads) ignores permissions, and one with permissions (a Web Worker) has no heap limit. Use ProcessPoolExecutor, whose children have both`,
+      );
+    }
     // Without the worker-options feature this ends the process (exit 70):
     // here, before any task, rather than at a first task.
     if (permissions !== undefined) probeWorkerPermissions(permissions, owner);
-    const workers: PoolSetup = {
-      owner,
-      pool: { ...pool, spawn: threadSpawner(permissions) },
-    };
+    // Only a node:worker_threads Worker can have a heap limit.
+    const spawn = memoryLimit === undefined
+      ? threadSpawner(permissions)
+      : nodeThreadSpawner(memoryLimit);
+    const workers: PoolSetup = { owner, pool: { ...pool, spawn } };
     super(workers);
   }
 }

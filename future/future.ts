@@ -31,6 +31,12 @@ type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
 export type DoneCallback<T> = (future: Future<T>) => void;
 
 /**
+ * A function called with each progress value a running task reports
+ * (`reportProgress`), in the order sent, all before the future is done.
+ */
+export type ProgressCallback<T> = (value: unknown, future: Future<T>) => void;
+
+/**
  * The eventual result of a task, as Python's `concurrent.futures.Future`.
  *
  * A future is deliberately not a thenable (so an async generator can yield
@@ -57,9 +63,12 @@ export class Future<T> {
   #state: FutureState = "pending";
   // The value or the error, once finished.
   #outcome: Outcome<T> | undefined;
-  // Callbacks waiting for done; undefined once they have run. (Typed loosely
-  // so that Future<T> stays covariant: a Future<number> is a Future<unknown>.)
-  #callbacks: DoneCallback<never>[] | undefined = [];
+  // Callbacks waiting for done: none, one (no array: most futures have at
+  // most one), or a list; cleared when they run. (Typed loosely so that
+  // Future<T> stays covariant: a Future<number> is a Future<unknown>.)
+  #callbacks: DoneCallback<never> | DoneCallback<never>[] | undefined;
+  // Callbacks for progress values; undefined until one is added.
+  #progress: ProgressCallback<never>[] | undefined;
   // Made only when someone awaits before done, so an unobserved failure
   // rejects no promise.
   #waiters: PromiseWithResolvers<unknown> | undefined;
@@ -155,11 +164,65 @@ export class Future<T> {
         "Cannot add done callback as 'fn' must be a function",
       );
     }
-    if (this.#callbacks === undefined) this.#call(fn as DoneCallback<never>);
-    else this.#callbacks.push(fn as DoneCallback<never>);
+    if (this.done()) this.#call(fn as DoneCallback<never>);
+    else this.#addCallback(fn as DoneCallback<never>);
+  }
+
+  /**
+   * Calls `fn(value, future)` with each progress value the task reports
+   * from inside (`reportProgress(value)`), in the order sent; none comes
+   * once the future is done. Values are coalesced: a task that reports in a
+   * tight loop is seen a few times a second, and its last value always
+   * arrives. A callback that throws is reported with `console.error`.
+   *
+   * @param fn The callback.
+   *
+   * @example Follow a task's progress
+   * ```ts
+   * import { reportProgress, ThreadPoolExecutor } from "@concurrent/futures";
+   * import assert from "node:assert/strict";
+   *
+   * await using pool = new ThreadPoolExecutor({ maxWorkers: 1 });
+   * const future = pool.submit(() => {
+   *   for (let i = 1; i <= 100; i++) reportProgress(i / 100);
+   *   return "done";
+   * });
+   * const seen: unknown[] = [];
+   * future.addProgressCallback((value) => seen.push(value));
+   * assert.equal(await future.result(), "done");
+   * assert.equal(seen.at(-1), 1);
+   * ```
+   */
+  addProgressCallback(fn: ProgressCallback<T>): void {
+    if (typeof fn !== "function") {
+      throw new TypeError(
+        "Cannot add progress callback as 'fn' must be a function",
+      );
+    }
+    if (this.done()) return;
+    (this.#progress ??= []).push(fn as ProgressCallback<never>);
   }
 
   // For executor implementations.
+
+  /**
+   * Delivers a progress value of the running task to the progress
+   * callbacks. For executors. Ignored once the future is done: no progress
+   * comes after the outcome.
+   *
+   * @param value The value the task reported.
+   */
+  setProgress(value: unknown): void {
+    const callbacks = this.#progress;
+    if (callbacks === undefined || this.done()) return;
+    for (const fn of callbacks) {
+      try {
+        (fn as ProgressCallback<T>)(value, this);
+      } catch (error) {
+        console.error("Future progress callback threw:", error);
+      }
+    }
+  }
 
   /**
    * Marks a pending future as running. For executors.
@@ -233,12 +296,9 @@ export class Future<T> {
     if (this.done()) return Promise.resolve();
     return waitUntil((wake) => {
       const onDone = wake as DoneCallback<never>;
-      this.#callbacks!.push(onDone);
+      this.#addCallback(onDone);
       // A wait that gave up leaves no callback behind on the future.
-      return () => {
-        const i = this.#callbacks?.indexOf(onDone) ?? -1;
-        if (i >= 0) this.#callbacks!.splice(i, 1);
-      };
+      return () => this.#removeCallback(onDone);
     }, {
       timeout,
       signal,
@@ -249,10 +309,30 @@ export class Future<T> {
     });
   }
 
+  #addCallback(fn: DoneCallback<never>): void {
+    const callbacks = this.#callbacks;
+    if (callbacks === undefined) this.#callbacks = fn;
+    else if (typeof callbacks === "function") this.#callbacks = [callbacks, fn];
+    else callbacks.push(fn);
+  }
+
+  #removeCallback(fn: DoneCallback<never>): void {
+    const callbacks = this.#callbacks;
+    if (callbacks === fn) this.#callbacks = undefined;
+    else if (Array.isArray(callbacks)) {
+      const i = callbacks.indexOf(fn);
+      if (i >= 0) callbacks.splice(i, 1);
+    }
+  }
+
   #runCallbacks(): void {
-    const callbacks = this.#callbacks!;
+    const callbacks = this.#callbacks;
     this.#callbacks = undefined;
-    for (const fn of callbacks) this.#call(fn);
+    this.#progress = undefined;
+    if (typeof callbacks === "function") this.#call(callbacks);
+    else if (callbacks !== undefined) {
+      for (const fn of callbacks) this.#call(fn);
+    }
   }
 
   #call(fn: DoneCallback<never>): void {

@@ -5,6 +5,7 @@ import type { ChunkRecord, FunctionSpec } from "../_protocol.ts";
 import { PROTOCOL as P } from "../_protocol.ts";
 import { fromRecord } from "../_error_record.ts";
 import type { ErrorRecord, RawThrow } from "../_protocol.ts";
+import type { PoolStats } from "./pool_stats.ts";
 
 /** A task's own limits, already validated; `transfer` already moved. */
 export interface TaskOptions {
@@ -24,6 +25,10 @@ export class WorkItem {
   readonly transfer: Transferable[] | undefined;
   readonly timeout: number | undefined;
   readonly signal: AbortSignal | undefined;
+  readonly #stats: PoolStats;
+  // When it was submitted and started (performance.now()).
+  readonly #submittedAt: number;
+  #startedAt = 0;
   // Set once setRunningOrNotifyCancel() said yes; an item put back in the
   // queue after its worker died keeps it.
   #started = false;
@@ -36,7 +41,9 @@ export class WorkItem {
     fn: FunctionSpec,
     args: unknown[],
     chunk: 0 | 1,
-    options?: TaskOptions,
+    options: TaskOptions | undefined,
+    stats: PoolStats,
+    now: number,
   ) {
     this.id = id;
     this.future = future;
@@ -46,6 +53,10 @@ export class WorkItem {
     this.transfer = options?.transfer;
     this.timeout = options?.timeout;
     this.signal = options?.signal;
+    this.#stats = stats;
+    this.#submittedAt = now;
+    stats.queued++;
+    future.addDoneCallback(stats.onDone);
   }
 
   /** It runs alone on its worker, which can then be stopped for it. */
@@ -62,14 +73,19 @@ export class WorkItem {
     return this.future.done();
   }
 
-  /** Marks it running (once); `false` if it was cancelled. */
-  start(): boolean {
+  /** Marks it running (once), at `now`; `false` if it was cancelled. */
+  start(now: number): boolean {
     if (this.#started) return true;
     if (!this.future.setRunningOrNotifyCancel()) {
       this.unwatch();
       return false;
     }
     this.#started = true;
+    this.#startedAt = now;
+    const stats = this.#stats;
+    stats.queued--;
+    stats.running++;
+    stats.waitTime.add(now - this.#submittedAt);
     return true;
   }
 
@@ -101,13 +117,14 @@ export class WorkItem {
     }
   }
 
-  /** Settles with what its worker reported. */
-  settle(status: number, value: unknown): void {
+  /** Settles, at `now`, with what its worker reported. */
+  settle(status: number, value: unknown, now: number): void {
     if (this.#timer !== undefined || this.#onAbort !== undefined) {
       this.unwatch();
     }
     const future = this.future;
     if (future.done()) return;
+    this.#count(status !== P.ERROR, now);
     if (status === P.OK) future.setResult(value);
     else if (status === P.ERROR) {
       future.setException(fromRecord(value as ErrorRecord | RawThrow));
@@ -123,6 +140,21 @@ export class WorkItem {
   /** Fails it, unless it is done. */
   fail(error: unknown): void {
     this.unwatch();
-    if (!this.future.done()) this.future.setException(error);
+    if (this.future.done()) return;
+    if (this.#started) this.#count(false, performance.now());
+    else {
+      this.#stats.queued--;
+      this.#stats.failed++;
+    }
+    this.future.setException(error);
+  }
+
+  // A started task settles.
+  #count(ok: boolean, now: number): void {
+    const stats = this.#stats;
+    stats.running--;
+    if (ok) stats.completed++;
+    else stats.failed++;
+    stats.runTime.add(now - this.#startedAt);
   }
 }

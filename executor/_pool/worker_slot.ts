@@ -22,6 +22,9 @@ export class WorkerSlot {
   dying: ReturnType<typeof setTimeout> | undefined;
   /** When it last ran out of tasks. */
   idleSince = 0;
+  // Busy ms of its finished busy spells, and when the current one began.
+  #busyMs = 0;
+  #busySince = 0;
   readonly #handle: WorkerHandle;
   // Function ids whose spec it has (a spec travels once per worker).
   readonly #known = new Set<number>();
@@ -68,7 +71,8 @@ export class WorkerSlot {
    * If the message cannot be cloned, each goes alone and only those that
    * cannot go fail (`DataCloneError`).
    */
-  send(batch: WorkItem[], exclusive: boolean): void {
+  send(batch: WorkItem[], exclusive: boolean, now: number): void {
+    if (this.inflight.length === 0) this.#busySince = now;
     const message: unknown[] = [P.RUN];
     const transfer: Transferable[] = [];
     const known = this.#known;
@@ -109,13 +113,20 @@ export class WorkerSlot {
     }
   }
 
-  /** Takes out the first `count` tasks: they are settled. */
-  settled(count: number): void {
+  /** Takes out the first `count` tasks: they settled at `now`. */
+  settled(count: number, now: number): void {
     this.inflight.splice(0, count);
     if (this.inflight.length === 0) {
       this.exclusive = false;
-      this.idleSince = performance.now();
+      this.idleSince = now;
+      this.#busyMs += now - this.#busySince;
     }
+  }
+
+  /** How long it has run tasks, in ms, up to `now`. */
+  busyMs(now: number): number {
+    return this.#busyMs +
+      (this.inflight.length > 0 ? now - this.#busySince : 0);
   }
 
   /** Stops the worker; the promise, if any, settles once it is gone. */

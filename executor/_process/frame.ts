@@ -17,7 +17,8 @@ export interface Framing {
 /** Makes a framer: one per stream, since it keeps a partial frame. */
 export function framing(): Framing {
   const MAGIC = [0xcf, 0x46, 0x55, 0x01];
-  let buffer = new Uint8Array(0);
+  const EMPTY = new Uint8Array(0);
+  let buffer = EMPTY;
   return {
     encode(body) {
       const frame = new Uint8Array(8 + body.length);
@@ -27,21 +28,26 @@ export function framing(): Framing {
       return frame;
     },
     decode(chunk) {
-      const joined = new Uint8Array(buffer.length + chunk.length);
-      joined.set(buffer);
-      joined.set(chunk, buffer.length);
-      buffer = joined;
+      // Most chunks hold whole frames: copy only a partial one kept over.
+      let bytes = chunk;
+      if (buffer.length > 0) {
+        bytes = new Uint8Array(buffer.length + chunk.length);
+        bytes.set(buffer);
+        bytes.set(chunk, buffer.length);
+      }
       const bodies: Uint8Array[] = [];
-      while (buffer.length >= 8) {
-        if (MAGIC.some((byte, i) => buffer[i] !== byte)) {
+      let at = 0;
+      while (bytes.length - at >= 8) {
+        if (MAGIC.some((byte, i) => bytes[at + i] !== byte)) {
           throw new Error("the process wrote garbage on the channel");
         }
-        const size = new DataView(buffer.buffer, buffer.byteOffset)
+        const size = new DataView(bytes.buffer, bytes.byteOffset + at)
           .getUint32(4, true);
-        if (buffer.length < 8 + size) break;
-        bodies.push(buffer.subarray(8, 8 + size));
-        buffer = buffer.slice(8 + size);
+        if (bytes.length - at < 8 + size) break;
+        bodies.push(bytes.subarray(at + 8, at + 8 + size));
+        at += 8 + size;
       }
+      buffer = at === bytes.length ? EMPTY : bytes.slice(at);
       return bodies;
     },
   };

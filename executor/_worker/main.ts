@@ -13,7 +13,8 @@ import type { toRecord } from "../_error_record.ts";
 import type { Functions } from "./functions.ts";
 import type { Outbox } from "./outbox.ts";
 import type { TaskLoop } from "./task_loop.ts";
-import type { closeShared, closeStdin } from "./sandbox.ts";
+import type { ProgressReporter } from "./progress.ts";
+import type { Sandbox } from "./sandbox.ts";
 
 /** The part of a `MessagePort` the worker side talks through. */
 export interface Endpoint {
@@ -31,9 +32,9 @@ export interface WorkerParts {
   Functions: typeof Functions;
   Outbox: typeof Outbox;
   TaskLoop: typeof TaskLoop;
+  ProgressReporter: typeof ProgressReporter;
   toRecord: typeof toRecord;
-  closeStdin: typeof closeStdin;
-  closeShared: typeof closeShared;
+  Sandbox: typeof Sandbox;
 }
 
 /**
@@ -53,22 +54,44 @@ export function workerMain(
   function start(endpoint: Endpoint, init: InitMessage): void {
     // Before any task runs: what a task may not reach.
     const process = connect !== undefined;
-    if (process || init.scoped) parts.closeStdin(process);
-    if (init.scoped) parts.closeShared();
+    if (process || init.scoped) parts.Sandbox.closeStdin(process);
+    if (init.scoped) parts.Sandbox.closeShared();
     const functions = new parts.Functions();
     const outbox = new parts.Outbox(P, endpoint, parts.toRecord);
-    const loop = new parts.TaskLoop(P, functions, outbox, parts.toRecord);
+    const progress = new parts.ProgressReporter(P, outbox);
+    const loop = new parts.TaskLoop(
+      P,
+      functions,
+      outbox,
+      progress,
+      parts.toRecord,
+    );
+    // reportProgress(value): a global of every worker, and what the
+    // exported reportProgress calls inside one.
+    const report = (value: unknown) => progress.report(loop.running, value);
+    Object.defineProperty(globalThis, "reportProgress", {
+      value: report,
+      writable: true,
+      configurable: true,
+    });
+    Object.defineProperty(
+      globalThis,
+      Symbol.for("@concurrent/futures/reportProgress"),
+      { value: report },
+    );
     endpoint.onmessage = (event) => loop.receive(event.data);
     const fatal = (reason: string) => outbox.fatal(reason, loop.running);
 
     // A task that ends its worker must fail only itself: say which one ran
     // before going (whatwg/html#5869: self.close() fires no event at all).
     const close = globalThis.close;
-    globalThis.close = () => {
-      outbox.checkAlive();
-      fatal("the task called close()");
-      close();
-    };
+    if (typeof close === "function") {
+      globalThis.close = () => {
+        outbox.checkAlive();
+        fatal("the task called close()");
+        close();
+      };
+    }
     const exit = Deno.exit;
     Deno.exit = (code?: number): never => {
       outbox.checkAlive();
@@ -88,7 +111,7 @@ export function workerMain(
 
     const begin = () => {
       endpoint.postMessage([P.READY]);
-      loop.start();
+      loop.start(init.timerPump === true);
     };
     const failed = (error: unknown) =>
       endpoint.postMessage([P.INIT_FAILED, parts.toRecord(error)]);

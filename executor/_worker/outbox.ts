@@ -84,15 +84,24 @@ export class Outbox {
     );
   }
 
+  /**
+   * Queues a progress value of a running task, already cloned (so sending
+   * it runs no task code).
+   */
+  progress(id: number, value: unknown): void {
+    // A result record, in RESULT's field order.
+    this.#outbox.push(id, this.#P.PROGRESS, value, 0);
+  }
+
   /** Whether FLUSH_MS has passed since the last send. */
   due(now: number): boolean {
     return now - this.#lastFlush > Outbox.FLUSH_MS;
   }
 
-  /** Sends what waits. */
-  flush(): void {
+  /** Sends what waits; `now`, if given, is the time. */
+  flush(now?: number): void {
     if (this.#outbox.length === 1 || this.#dead) return;
-    this.#lastFlush = performance.now();
+    this.#lastFlush = now ?? performance.now();
     const message = this.#outbox;
     const transfer = this.#transfers;
     this.#outbox = [this.#P.RESULTS];

@@ -6,7 +6,8 @@ import { toRecord } from "../_error_record.ts";
 import { Functions } from "./functions.ts";
 import { Outbox } from "./outbox.ts";
 import { TaskLoop } from "./task_loop.ts";
-import { closeShared, closeStdin } from "./sandbox.ts";
+import { ProgressReporter } from "./progress.ts";
+import { Sandbox } from "./sandbox.ts";
 import { workerMain } from "./main.ts";
 
 /**
@@ -20,9 +21,9 @@ export function workerSource(connect?: string): string {
   Functions: ${Functions},
   Outbox: ${Outbox},
   TaskLoop: ${TaskLoop},
+  ProgressReporter: ${ProgressReporter},
   toRecord: ${toRecord},
-  closeStdin: ${closeStdin},
-  closeShared: ${closeShared},
+  Sandbox: ${Sandbox},
 }`;
   const args = [JSON.stringify(PROTOCOL), parts];
   if (connect !== undefined) args.push(connect);

@@ -199,17 +199,17 @@ export class RedisExecutor extends Executor {
    * Sends a chunk of `map` calls to one node as one task.
    *
    * @param fn The task.
-   * @param calls One argument list per call.
+   * @param columns The chunk's arguments, one array per parameter.
    * @returns The future of the chunk's outcome.
    */
   protected override runChunk(
     fn: Task,
-    calls: unknown[][],
+    columns: unknown[][],
   ): Future<ChunkOutcome> {
     const task = this.#check(fn);
     return this.#submitter.submit(
       task,
-      calls,
+      columns,
       1,
       undefined,
       undefined,

@@ -13,4 +13,9 @@ export interface ExecutorKind {
 export const executors: ExecutorKind[] = [
   { name: "ThreadPoolExecutor", make: (o) => new ThreadPoolExecutor(o) },
   { name: "ProcessPoolExecutor", make: (o) => new ProcessPoolExecutor(o) },
+  // With a heap limit, threads are node:worker_threads Workers.
+  {
+    name: "ThreadPoolExecutor (memoryLimit)",
+    make: (o) => new ThreadPoolExecutor({ ...o, memoryLimit: 1024 }),
+  },
 ];

@@ -22,8 +22,9 @@ interface Death {
   source: string;
   // It ends the worker at once (a later one ends it on a later turn).
   sync: boolean;
-  // Where it applies: a thread, a process, or both.
-  on: "thread" | "process" | "both";
+  // Where it applies: a thread, a process, or both; "web" is a Web Worker
+  // thread only (a node:worker_threads one has no `self`).
+  on: "web" | "thread" | "process" | "both";
   // It leaves no last words (an outside kill): the pool blames the oldest
   // task it sent, which a batch of results in flight makes ambiguous.
   silent?: boolean;
@@ -32,7 +33,7 @@ interface Death {
 const deaths: Death[] = [
   { name: "Deno.exit(3)", source: "Deno.exit(3)", sync: true, on: "both" },
   { name: "close()", source: "close()", sync: true, on: "both" },
-  { name: "self.close()", source: "self.close()", sync: true, on: "thread" },
+  { name: "self.close()", source: "self.close()", sync: true, on: "web" },
   {
     name: "process.exit(4)",
     source: "globalThis.process.exit(4)",
@@ -107,14 +108,19 @@ function build(source: string, death: Death): () => unknown {
   return (0, eval)(`(${source.replace("DIE", death.source)})`);
 }
 
+type Kind = "thread" | "node" | "process";
+
 // Executors with the worker counts a fault test checks.
 function executor(
-  on: "thread" | "process",
+  on: Kind,
   maxWorkers: number,
 ): { pool: Executor; gone(): void } & Disposable {
-  if (on === "process") {
-    const pool = new ProcessPoolExecutor({ maxWorkers });
-    // shutdown() resolves only once every child has exited.
+  if (on !== "thread") {
+    // shutdown() resolves only once every child has exited; a
+    // node:worker_threads Worker is not counted by countWorkers.
+    const pool = on === "process"
+      ? new ProcessPoolExecutor({ maxWorkers })
+      : new ThreadPoolExecutor({ maxWorkers, memoryLimit: 1024 });
     return { pool, gone() {}, [Symbol.dispose]() {} };
   }
   const workers = countWorkers();
@@ -154,9 +160,18 @@ const identity = () =>
 
 const quick = (x: number) => x * 10;
 
-for (const on of ["thread", "process"] as const) {
-  const name = on === "thread" ? "ThreadPoolExecutor" : "ProcessPoolExecutor";
-  const here = deaths.filter((d) => d.on === on || d.on === "both");
+const NAMES: Record<Kind, string> = {
+  thread: "ThreadPoolExecutor",
+  node: "ThreadPoolExecutor (memoryLimit)",
+  process: "ProcessPoolExecutor",
+};
+
+for (const on of ["thread", "node", "process"] as const) {
+  const name = NAMES[on];
+  const here = deaths.filter((d) =>
+    d.on === "both" || d.on === (on === "process" ? "process" : "thread") ||
+    (d.on === "web" && on === "thread")
+  );
 
   for (const death of here) {
     for (const step of steps) {
@@ -287,8 +302,8 @@ for (const on of ["thread", "process"] as const) {
   });
 }
 
-for (const on of ["thread", "process"] as const) {
-  const name = on === "thread" ? "ThreadPoolExecutor" : "ProcessPoolExecutor";
+for (const on of ["thread", "node", "process"] as const) {
+  const name = NAMES[on];
   Deno.test(`${name}: two tasks of one batch that end their worker (one as its result is cloned) fail alone, and the rest settle`, async () => {
     using ex = executor(on, 1);
     const { pool } = ex;

@@ -312,3 +312,16 @@ Deno.test("Pool stops idle workers after idleTimeout", async () => {
   );
   await pool.close(false);
 });
+
+Deno.test("Pool sends no task ahead for a function that takes 0.5 ms a call: it may take longer on other arguments", async () => {
+  const { pool, workers } = fakePool({ maxWorkers: 1 });
+  submit(pool, quick);
+  await tick();
+  const worker = workers[0];
+  worker.answer([1], 0.5);
+  // Busy again with one task of the same function: the others wait.
+  for (let i = 0; i < 4; i++) submit(pool, quick);
+  await tick();
+  assert.deepEqual(worker.batches, [1, 1]);
+  pool.terminate("done");
+});

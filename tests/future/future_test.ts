@@ -216,3 +216,55 @@ Deno.test("Future that fails unobserved causes no unhandled rejection", async ()
     globalThis.removeEventListener("unhandledrejection", listener);
   }
 });
+
+Deno.test("Future.setProgress() calls every progress callback in order with the value and the future", () => {
+  const future = new Future<number>();
+  const seen: unknown[] = [];
+  future.addProgressCallback((value, f) =>
+    seen.push(["a", value, f === future])
+  );
+  future.addProgressCallback((value) => seen.push(["b", value]));
+  future.setRunningOrNotifyCancel();
+  future.setProgress(1);
+  future.setProgress({ half: true });
+  assert.deepEqual(seen, [
+    ["a", 1, true],
+    ["b", 1],
+    ["a", { half: true }, true],
+    ["b", { half: true }],
+  ]);
+});
+
+Deno.test("Future.setProgress() is ignored once the future is done: no progress after the outcome", () => {
+  const future = new Future<number>();
+  const seen: unknown[] = [];
+  future.addProgressCallback((value) => seen.push(value));
+  future.setResult(1);
+  future.setProgress(2);
+  future.addProgressCallback((value) => seen.push(value));
+  future.setProgress(3);
+  assert.deepEqual(seen, []);
+});
+
+Deno.test("Future.addProgressCallback() reports a callback that throws and still calls the others", () => {
+  const future = new Future<number>();
+  const seen: unknown[] = [];
+  const errors: unknown[] = [];
+  const original = console.error;
+  console.error = (...args: unknown[]) => errors.push(args);
+  try {
+    future.addProgressCallback(() => {
+      throw new Error("bad callback");
+    });
+    future.addProgressCallback((value) => seen.push(value));
+    future.setProgress(7);
+  } finally {
+    console.error = original;
+  }
+  assert.deepEqual(seen, [7]);
+  assert.equal(errors.length, 1);
+  assert.throws(
+    () => future.addProgressCallback(42 as never),
+    (e) => e instanceof TypeError && /'fn' must be a function/.test(e.message),
+  );
+});

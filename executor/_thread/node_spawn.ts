@@ -1,0 +1,74 @@
+// Runs on the pool side: a thread worker on `node:worker_threads`, the one
+// kind of Deno thread with a heap limit (`resourceLimits`): past it, the
+// parent gets ERR_WORKER_OUT_OF_MEMORY and lives. It takes no permission
+// set (Deno ignores `deno.permissions` here), so it serves only pools that
+// inherit the program's permissions. Reached, like a Web Worker, through a
+// private MessagePort (a Web MessagePort under Deno's node:worker_threads).
+import { Worker } from "node:worker_threads";
+import { workerSource } from "../_worker/source.ts";
+import type { SpawnWorker } from "../_pool/transport.ts";
+import type { Connect } from "../_worker/main.ts";
+
+let sourceUrl: URL | undefined;
+
+// The worker side, connected by its first message on parentPort, as a
+// data: URL (node:worker_threads takes no blob: URL).
+function workerUrl(): URL {
+  if (sourceUrl === undefined) {
+    const connect: Connect = (start) => {
+      import("node:worker_threads").then(({ parentPort }) => {
+        parentPort!.once("message", (init) => start(init.port, init));
+      });
+    };
+    const bytes = new TextEncoder().encode(workerSource(`${connect}`));
+    let binary = "";
+    for (const byte of bytes) binary += String.fromCharCode(byte);
+    sourceUrl = new URL(`data:text/javascript;base64,${btoa(binary)}`);
+  }
+  return sourceUrl;
+}
+
+/**
+ * Starts `node:worker_threads` Workers with `memoryLimit` MB of V8 old
+ * generation each (or no limit).
+ */
+export function nodeThreadSpawner(
+  memoryLimit: number | undefined,
+): SpawnWorker {
+  const resourceLimits = memoryLimit === undefined
+    ? undefined
+    : { maxOldGenerationSizeMb: memoryLimit };
+  return ({ name, initializer, initargs }, events) => {
+    const worker = new Worker(workerUrl(), { name, resourceLimits });
+    const { port1, port2 } = new MessageChannel();
+    port1.onmessage = (event) => events.message(event.data);
+    let stopped = false;
+    worker.on("error", (error: Error & { code?: string }) => {
+      if (stopped) return;
+      events.died(
+        error.code === "ERR_WORKER_OUT_OF_MEMORY"
+          ? `the worker ran out of memory (memoryLimit: ${memoryLimit} MB)`
+          : `uncaught error: ${error.message}`,
+      );
+    });
+    worker.on("exit", (code: number) => {
+      if (!stopped) events.died(`the worker exited with code ${code}`);
+    });
+    // A Web MessagePort: Deno's node:worker_threads carries it as is.
+    const transfer = [port2] as unknown as Parameters<Worker["postMessage"]>[1];
+    worker.postMessage(
+      { port: port2, initializer, initargs, scoped: false, timerPump: true },
+      transfer,
+    );
+    return {
+      send: (message, transfer) => port1.postMessage(message, transfer),
+      // Not awaited: a worker stuck in a synchronous loop never finishes
+      // terminating (denoland/deno#35657), and must not hold up shutdown.
+      terminate: () => {
+        stopped = true;
+        port1.close();
+        worker.terminate();
+      },
+    };
+  };
+}

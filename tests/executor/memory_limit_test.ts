@@ -1,0 +1,114 @@
+// ThreadPoolExecutor's memoryLimit: a thread past its heap limit fails its
+// task with BrokenExecutorError naming the limit, is replaced, and the
+// program lives (SPEC "ThreadPoolExecutor memoryLimit").
+import assert from "node:assert/strict";
+import { ProcessPoolExecutor, ThreadPoolExecutor } from "../../mod.ts";
+import { deadline } from "../_deadline.ts";
+
+const WAIT = 30_000;
+
+Deno.test("ThreadPoolExecutor() throws TypeError or RangeError naming a bad 'memoryLimit'", () => {
+  for (const Executor of [ThreadPoolExecutor, ProcessPoolExecutor]) {
+    assert.throws(
+      () => new Executor({ memoryLimit: "64" as unknown as number }),
+      (e) =>
+        e instanceof TypeError &&
+        /'memoryLimit' must be a number of MB: current value is "64"/.test(
+          e.message,
+        ),
+    );
+    for (const bad of [0, -1, 1.5, NaN]) {
+      assert.throws(
+        () => new Executor({ memoryLimit: bad }),
+        (e) =>
+          e instanceof RangeError &&
+          /'memoryLimit' must be an integer >= 1/.test(e.message),
+        String(bad),
+      );
+    }
+  }
+});
+
+Deno.test("ThreadPoolExecutor() with memoryLimit and scoped permissions throws TypeError pointing to ProcessPoolExecutor", () => {
+  for (const permissions of ["none", { read: true }] as const) {
+    assert.throws(
+      () => new ThreadPoolExecutor({ memoryLimit: 64, permissions }),
+      (e) =>
+        e instanceof TypeError && /'memoryLimit'/.test(e.message) &&
+        /ProcessPoolExecutor/.test(e.message),
+    );
+  }
+});
+
+// An out-of-memory that is not contained ends the whole process, so the
+// pool runs in a child program.
+Deno.test("ThreadPoolExecutor with memoryLimit: 64 survives a task that allocates forever: it fails alone and the next tasks run", async () => {
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/main.ts`;
+  const mod = new URL("../../mod.ts", import.meta.url).href;
+  await Deno.writeTextFile(
+    file,
+    `import { ThreadPoolExecutor } from "${mod}";
+await using pool = new ThreadPoolExecutor({ maxWorkers: 1, memoryLimit: 64 });
+const hog = pool.submit(() => {
+  const hoard = [];
+  for (let i = 0; ; i++) hoard.push({ i, text: "x".repeat(100) + i });
+});
+const next = pool.submit((x: number) => x * 2, 21);
+const error = await hog.exception() as Error;
+console.log("hog:", error?.name, error?.message);
+console.log("next:", await next.result());
+console.log("after:", await pool.submit(() => "alive").result());
+`,
+  );
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--no-config", file],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => child.kill("SIGKILL"), WAIT);
+  const output = await deadline(child.output(), WAIT + 5000, "child");
+  clearTimeout(timer);
+  await Deno.remove(dir, { recursive: true });
+  const stdout = new TextDecoder().decode(output.stdout);
+  assert.equal(
+    output.code,
+    0,
+    stdout + new TextDecoder().decode(output.stderr),
+  );
+  assert.match(
+    stdout,
+    /hog: BrokenExecutorError .*ran out of memory \(memoryLimit: 64 MB\)/,
+  );
+  assert.match(stdout, /next: 42/);
+  assert.match(stdout, /after: alive/);
+});
+
+Deno.test("ThreadPoolExecutor with memoryLimit lets the program exit after a synchronous loop times out", async () => {
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/main.ts`;
+  const mod = new URL("../../mod.ts", import.meta.url).href;
+  await Deno.writeTextFile(
+    file,
+    `import { ThreadPoolExecutor } from "${mod}";
+const pool = new ThreadPoolExecutor({ maxWorkers: 1, memoryLimit: 256 });
+const loop = pool.run(() => { while (true) {} }, [], { timeout: 200 });
+console.log("loop:", (await loop.exception() as Error)?.name);
+await pool.shutdown();
+console.log("shut down");
+`,
+  );
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--no-config", file],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // A Web Worker stuck in a loop would keep the program alive forever.
+  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  const output = await child.output();
+  clearTimeout(timer);
+  await Deno.remove(dir, { recursive: true });
+  const stdout = new TextDecoder().decode(output.stdout);
+  assert.equal(output.code, 0, stdout);
+  assert.match(stdout, /loop: TimeoutError\nshut down/);
+});

@@ -1,0 +1,140 @@
+// stats() of both pool executors: counts, summaries, utilization; and the
+// fixed-size histogram behind the summaries.
+import assert from "node:assert/strict";
+import {
+  CancelledError,
+  ProcessPoolExecutor,
+  ThreadPoolExecutor,
+} from "../../mod.ts";
+import { Histogram } from "../../executor/_histogram.ts";
+import { deadline } from "../_deadline.ts";
+
+const executors = [
+  {
+    name: "ThreadPoolExecutor",
+    make: (o: { maxWorkers: number }) => new ThreadPoolExecutor(o),
+  },
+  {
+    name: "ProcessPoolExecutor",
+    make: (o: { maxWorkers: number }) => new ProcessPoolExecutor(o),
+  },
+];
+
+const WAIT = 15_000;
+
+for (const { name, make } of executors) {
+  Deno.test(`${name}.stats() counts queued, running, completed, failed and cancelled tasks`, async () => {
+    await using pool = make({ maxWorkers: 1 });
+    assert.deepEqual(
+      [pool.stats().workers, pool.stats().queued, pool.stats().completed],
+      [0, 0, 0],
+    );
+    // Busy for a while, so the others wait in the queue.
+    const blocker = pool.submit(async () => {
+      await new Promise((r) => setTimeout(r, 300));
+      return "blocked";
+    });
+    const queued = [1, 2, 3].map((n) => pool.submit((x: number) => x, n));
+    await deadline(
+      new Promise<void>((ok) => {
+        const poll = () => blocker.running() ? ok() : setTimeout(poll, 5);
+        poll();
+      }),
+      WAIT,
+      "the blocker to start",
+    );
+    let stats = pool.stats();
+    assert.equal(stats.workers, 1);
+    assert.equal(stats.busy, 1);
+    assert.equal(stats.running, 1);
+    assert.equal(stats.queued, 3);
+    assert.ok(queued[2].cancel());
+    assert.equal(pool.stats().queued, 2);
+    assert.equal(pool.stats().cancelled, 1);
+    const failing = pool.submit(() => {
+      throw new Error("no");
+    });
+    await deadline(blocker.result(), WAIT, "blocker");
+    await deadline(
+      Promise.all(queued.slice(0, 2).map((f) => f.result())),
+      WAIT,
+      "queued",
+    );
+    await assert.rejects(queued[2].result(), CancelledError);
+    await assert.rejects(deadline(failing.result(), WAIT, "failing"), /no/);
+    stats = pool.stats();
+    assert.equal(stats.completed, 3);
+    assert.equal(stats.failed, 1);
+    assert.equal(stats.cancelled, 1);
+    assert.equal(stats.running, 0);
+    assert.equal(stats.queued, 0);
+    assert.equal(stats.busy, 0);
+    assert.equal(stats.runTime.count, 4);
+    assert.equal(stats.waitTime.count, 4);
+  });
+
+  Deno.test(`${name}.stats() measures run and wait times and utilization`, async () => {
+    await using pool = make({ maxWorkers: 2 });
+    // Start both workers, so startup is not in the measured run times.
+    await deadline(
+      Promise.all(
+        [1, 2].map(() =>
+          pool.submit(() => new Promise((r) => setTimeout(r, 20))).result()
+        ),
+      ),
+      WAIT,
+      "warm-up",
+    );
+    const sleep = async (ms: number) => {
+      await new Promise((r) => setTimeout(r, ms));
+      return ms;
+    };
+    const futures = [1, 2, 3, 4].map(() => pool.submit(sleep, 100));
+    await deadline(Promise.all(futures.map((f) => f.result())), WAIT, "run");
+    const { runTime, waitTime, utilization } = pool.stats();
+    assert.equal(runTime.count, 6);
+    assert.ok(runTime.max >= 100, `max ${runTime.max}`);
+    assert.ok(runTime.p90 >= 95 && runTime.p90 < 1000, `p90 ${runTime.p90}`);
+    // Two of the four waited for a worker about 100 ms.
+    assert.ok(waitTime.max >= 90, `wait max ${waitTime.max}`);
+    assert.ok(waitTime.p50 < 50, `wait p50 ${waitTime.p50}`);
+    assert.ok(
+      utilization > 0 && utilization <= 1,
+      `utilization ${utilization}`,
+    );
+  });
+}
+
+Deno.test("Histogram keeps percentiles within 2% and a fixed size however many values it takes", () => {
+  const histogram = new Histogram();
+  const before = Deno.memoryUsage().heapUsed;
+  for (let i = 1; i <= 1_000_000; i++) histogram.add(i / 1000);
+  const grown = Deno.memoryUsage().heapUsed - before;
+  // A list of a million durations would take 8 MB at least.
+  assert.ok(grown < 2 * 1024 * 1024, `heap grew ${grown} bytes`);
+  const { count, mean, p50, p90, p99, max } = histogram.summary();
+  assert.equal(count, 1_000_000);
+  assert.ok(Math.abs(mean - 500.0005) < 1e-6);
+  for (const [got, want] of [[p50, 500], [p90, 900], [p99, 990]]) {
+    assert.ok(Math.abs(got - want) / want < 0.02, `${got} for ${want}`);
+  }
+  assert.equal(max, 1000);
+});
+
+Deno.test("Histogram of nothing summarizes to zeros; tiny and huge values land in its end buckets", () => {
+  assert.deepEqual(new Histogram().summary(), {
+    count: 0,
+    mean: 0,
+    p50: 0,
+    p90: 0,
+    p99: 0,
+    max: 0,
+  });
+  const histogram = new Histogram();
+  histogram.add(0);
+  histogram.add(1e-9);
+  histogram.add(1e12);
+  const { count, max } = histogram.summary();
+  assert.equal(count, 3);
+  assert.equal(max, 1e12);
+});
