@@ -262,6 +262,15 @@ export interface Engine extends AsyncDisposable {
     group: string,
     consumer: string,
   ): Promise<number>;
+  /**
+   * Marks `member` of the sorted set `key` alive for `ttlMs` more, by
+   * Redis's clock (the machines' clocks may differ).
+   */
+  announce(key: string, member: string, ttlMs: number): Promise<void>;
+  /** The members of `key` whose ttl has not run out; drops the others. */
+  alive(key: string): Promise<string[]>;
+  /** Removes `member` from the sorted set `key`. */
+  retire(key: string, member: string): Promise<void>;
   /** Reads entries after `lastId` (no group), waiting up to `blockMs`. */
   readReplies(
     stream: string,
@@ -390,6 +399,21 @@ for i = 3, #ARGV do
   end
 end
 return kept
+`;
+
+// announce and alive: expiry by Redis's own clock, so that nodes and
+// executors on machines whose clocks differ agree on who is alive.
+const ANNOUNCE_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+return 1
+`;
+const ALIVE_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+return redis.call('ZRANGE', KEYS[1], 0, -1)
 `;
 
 function newClient(
@@ -554,6 +578,8 @@ class RedisEngine implements Engine {
   readonly #claim: Script;
   readonly #expired: Script;
   readonly #extend: Script;
+  readonly #announce: Script;
+  readonly #alive: Script;
   readonly #connectTimeout: number;
   readonly #backoff: Backoff;
   #up = false;
@@ -565,7 +591,13 @@ class RedisEngine implements Engine {
     command: Client,
     options: Required<Omit<EngineOptions, "name">>,
     backoff: Backoff,
-    scripts: { claim: Script; expired: Script; extend: Script },
+    scripts: {
+      claim: Script;
+      expired: Script;
+      extend: Script;
+      announce: Script;
+      alive: Script;
+    },
   ) {
     this.#backoff = backoff;
     this.#where = where;
@@ -575,6 +607,8 @@ class RedisEngine implements Engine {
     this.#claim = scripts.claim;
     this.#expired = scripts.expired;
     this.#extend = scripts.extend;
+    this.#announce = scripts.announce;
+    this.#alive = scripts.alive;
   }
 
   get up(): boolean {
@@ -983,6 +1017,19 @@ class RedisEngine implements Engine {
     return Number(await this.#send(this.#command, ["DEL", ...keys]));
   }
 
+  async announce(key: string, member: string, ttlMs: number): Promise<void> {
+    await this.#eval(this.#announce, [key], [member, String(ttlMs)]);
+  }
+
+  async alive(key: string): Promise<string[]> {
+    const members = await this.#eval(this.#alive, [key], []) as Buffer[];
+    return members.map(text);
+  }
+
+  async retire(key: string, member: string): Promise<void> {
+    await this.#send(this.#command, ["ZREM", key, member]);
+  }
+
   async removeConsumer(
     stream: string,
     group: string,
@@ -1102,6 +1149,8 @@ export async function connect(
       claim: await script(CLAIM_SCRIPT),
       expired: await script(EXPIRED_SCRIPT),
       extend: await script(EXTEND_SCRIPT),
+      announce: await script(ANNOUNCE_SCRIPT),
+      alive: await script(ALIVE_SCRIPT),
     },
   );
   engine.watch(command);

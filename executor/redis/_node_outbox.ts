@@ -69,6 +69,26 @@ export class NodeOutbox {
     }, STARTED_DELAY_MS);
   }
 
+  /**
+   * Sends a progress value of a running task (already coalesced by the
+   * pool), after its "started" if that was still waiting.
+   */
+  progress(
+    executorId: string,
+    taskId: number,
+    nodeId: string,
+    value: unknown,
+  ): void {
+    const key = taskKey(executorId, taskId);
+    const started = this.#started.get(key);
+    if (started !== undefined) {
+      this.#started.delete(key);
+      this.#push(executorId, started.reply);
+    }
+    this.#push(executorId, { kind: "progress", taskId, nodeId, value });
+    this.#schedule();
+  }
+
   /** Sends a task's result, then acknowledges its entry. */
   result(
     executorId: string,
@@ -176,31 +196,42 @@ export class NodeOutbox {
 }
 
 // One node:v8 record for all of an executor's replies; a value node:v8
-// cannot serialize fails only its own task, with a DataCloneError.
+// cannot serialize fails only its own task, with a DataCloneError (a
+// progress value is dropped).
 function encodeReplies(list: Reply[]): Uint8Array {
   try {
     return encode(list);
   } catch {
-    return encode(list.map((reply) => {
-      if (reply.kind !== "result" || !reply.ok) return reply;
-      try {
-        encode(reply.value);
-        return reply;
-      } catch (error) {
-        const cause = (error as Error).cause as Error | undefined;
-        return {
-          kind: "result",
-          taskId: reply.taskId,
-          nodeId: reply.nodeId,
-          ok: false,
-          error: toRecord(
-            new DOMException(
-              `Cannot send the task's result: ${cause?.message ?? error}`,
-              "DataCloneError",
+    return encode(
+      list.filter((reply) => {
+        if (reply.kind !== "progress") return true;
+        try {
+          encode(reply.value);
+          return true;
+        } catch {
+          return false;
+        }
+      }).map((reply) => {
+        if (reply.kind !== "result" || !reply.ok) return reply;
+        try {
+          encode(reply.value);
+          return reply;
+        } catch (error) {
+          const cause = (error as Error).cause as Error | undefined;
+          return {
+            kind: "result",
+            taskId: reply.taskId,
+            nodeId: reply.nodeId,
+            ok: false,
+            error: toRecord(
+              new DOMException(
+                `Cannot send the task's result: ${cause?.message ?? error}`,
+                "DataCloneError",
+              ),
             ),
-          ),
-        } as ResultReply;
-      }
-    }));
+          } as ResultReply;
+        }
+      }),
+    );
   }
 }

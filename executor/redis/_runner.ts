@@ -26,6 +26,7 @@ import {
   controlStream,
   FIELD,
   GROUP,
+  nodesKey,
   type ResultReply,
   type StopRecord,
   taskKey,
@@ -53,6 +54,10 @@ const CLAIM_EVERY_MS = 1_000;
 const CLAIM_FLOOR_MS = 10;
 // After an error Redis answered (not an outage), loops wait this long.
 const ERROR_PAUSE_MS = 1_000;
+// A node announces itself (and its workers) this often, for its executors'
+// stats(); one that stops announcing counts as gone after NODE_TTL_MS.
+const ANNOUNCE_EVERY_MS = 1_000;
+const NODE_TTL_MS = 3_000;
 
 /** A task this node holds, from its delivery to its acknowledgement. */
 interface Held {
@@ -67,6 +72,8 @@ interface Held {
   controller?: AbortController;
   /** "stop": its executor asked; "lost": its entry is no longer ours. */
   stopped?: "stop" | "lost";
+  /** performance.now() at its hand-over to the pool. */
+  startedAt?: number;
 }
 
 /** One node's work on one queue. */
@@ -84,6 +91,9 @@ export class Runner {
   #freed: PromiseWithResolvers<void> | undefined;
   #lastClaim = -Infinity;
   #extendTimer: ReturnType<typeof setTimeout> | undefined;
+  #announceTimer: ReturnType<typeof setTimeout> | undefined;
+  #announcing: Promise<void> | undefined;
+  readonly #member: string;
   #closing = false;
   readonly #closingWait = Promise.withResolvers<void>();
   #emptied: PromiseWithResolvers<void> | undefined;
@@ -96,12 +106,29 @@ export class Runner {
     this.#stream = taskStream(options.queue);
     this.#control = controlStream(options.queue, options.nodeId);
     this.#outbox = new NodeOutbox(link, options.queue);
+    this.#member = `${options.nodeId} ${state.pool.maxWorkers}`;
   }
 
   /** Creates the group (if needed) and starts reading. */
   async start(engine: Engine): Promise<void> {
     await engine.createGroup(this.#stream, GROUP);
     this.#loops = [this.#readTasks(engine), this.#readControl(engine)];
+    this.#announce(engine);
+  }
+
+  // Tells the executors' stats() this node and its workers are alive, now
+  // and every ANNOUNCE_EVERY_MS until it closes; a failed one is skipped.
+  #announce(engine: Engine): void {
+    this.#announcing = engine
+      .announce(nodesKey(this.#options.queue), this.#member, NODE_TTL_MS)
+      .catch(() => {})
+      .finally(() => {
+        if (this.#closing) return;
+        this.#announceTimer = setTimeout(
+          () => this.#announce(engine),
+          ANNOUNCE_EVERY_MS,
+        );
+      });
   }
 
   /**
@@ -113,7 +140,10 @@ export class Runner {
     this.#closing = true;
     this.#closingWait.resolve();
     this.#freed?.resolve();
+    clearTimeout(this.#announceTimer);
     await this.#loops[0];
+    await this.#announcing;
+    clearTimeout(this.#announceTimer);
     const lost = this.#link.whenLost();
     if (this.#held.size > 0) {
       this.#emptied = Promise.withResolvers<void>();
@@ -127,6 +157,10 @@ export class Runner {
       halt(held, "The node closed without Redis");
     }
     const engine = this.#link.engine;
+    if (engine?.up) {
+      await engine.retire(nodesKey(this.#options.queue), this.#member)
+        .catch(() => {});
+    }
     if (engine?.up && this.#held.size === 0) {
       const { nodeId } = this.#options;
       await engine.removeConsumer(this.#stream, GROUP, nodeId).catch(() => {});
@@ -296,6 +330,11 @@ export class Runner {
       local.setException(error);
     }
     held.local = local;
+    held.startedAt = performance.now();
+    local.addProgressCallback((value) => {
+      if (held.stopped !== undefined) return;
+      this.#outbox.progress(record.executorId, record.taskId, nodeId, value);
+    });
     local.addDoneCallback(() => this.#finished(held, local));
   }
 
@@ -322,6 +361,9 @@ export class Runner {
     held.state = "replying";
     const { executorId, taskId, chunk } = held.record;
     const reply = resultReply(taskId, this.#options.nodeId, chunk, outcome);
+    if (held.startedAt !== undefined) {
+      reply.ms = performance.now() - held.startedAt;
+    }
     this.#outbox.result(
       executorId,
       reply,

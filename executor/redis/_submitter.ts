@@ -14,6 +14,8 @@
 import { Future } from "../../future/future.ts";
 import { BrokenExecutorError, TimeoutError } from "../../future/errors.ts";
 import { fromRecord } from "../_error_record.ts";
+import { Histogram } from "../_histogram.ts";
+import type { ExecutorStats } from "../stats.ts";
 import type { ChunkRecord, ErrorRecord, RawThrow } from "../_protocol.ts";
 import type { Engine, Fields } from "./_engine.ts";
 import { decode, encode } from "./_codec.ts";
@@ -22,6 +24,7 @@ import {
   controlStream,
   type Fault,
   FIELD,
+  nodesKey,
   type Reply,
   replyStream,
   type ResultReply,
@@ -55,6 +58,9 @@ const ERROR_PAUSE_MS = 1_000;
 // The reply stream's consumer group, used only as a marker: missing after
 // Redis was back means Redis lost its data, and what it held is gone.
 const MARK_GROUP = "alive";
+// stats() reads the live nodes from Redis at most this often (in the
+// background: it returns what the last read found).
+const NODES_EVERY_MS = 1_000;
 
 /** One submitted task, until its future is done. */
 class RemoteTask {
@@ -66,6 +72,10 @@ class RemoteTask {
   /** The node that reported its start last. */
   nodeId: string | undefined;
   started = false;
+  /** Settled with a value (set just before its future is). */
+  ok = false;
+  /** performance.now() at its start, as the node's replies tell it. */
+  startedAt = 0;
   /** Fails it when it could not be sent within connectTimeout. */
   timer: ReturnType<typeof setTimeout> | undefined;
   unwatch: (() => void) | undefined;
@@ -103,6 +113,22 @@ export class Submitter {
   readonly #inFlight = new Set<Promise<unknown>>();
   #reader: Promise<void> | undefined;
   #drained: PromiseWithResolvers<void> | undefined;
+  // For stats(): the counts, and the timings in fixed-size histograms.
+  readonly #created = performance.now();
+  readonly #runTime = new Histogram();
+  readonly #waitTime = new Histogram();
+  readonly #running = new Set<RemoteTask>();
+  #completed = 0;
+  #failed = 0;
+  #cancelled = 0;
+  // Run ms of the tasks settled, and worker-ms of the nodes seen so far.
+  #busyMs = 0;
+  #workerMs = 0;
+  // What the last read of the live nodes found, and when.
+  #workers = 0;
+  #nodesAt = -Infinity;
+  #sampledAt = performance.now();
+  #readingNodes = false;
 
   constructor(options: SubmitterOptions) {
     this.#options = options;
@@ -175,6 +201,53 @@ export class Submitter {
     return future;
   }
 
+  /**
+   * A snapshot of this executor's tasks; `workers` counts the workers of
+   * the live nodes of the queue, as last read from Redis (read again in the
+   * background once it is older than a second), and `busy` this executor's
+   * tasks running on them.
+   */
+  stats(): ExecutorStats {
+    const now = performance.now();
+    if (now - this.#nodesAt >= NODES_EVERY_MS) this.#readNodes(now);
+    let busyMs = this.#busyMs;
+    for (const task of this.#running) busyMs += now - task.startedAt;
+    const capacity = this.#workerMs + this.#workers * (now - this.#sampledAt);
+    const running = this.#running.size;
+    return {
+      workers: this.#workers,
+      busy: Math.min(running, this.#workers),
+      queued: this.#queued,
+      running,
+      completed: this.#completed,
+      failed: this.#failed,
+      cancelled: this.#cancelled,
+      runTime: this.#runTime.summary(),
+      waitTime: this.#waitTime.summary(),
+      utilization: capacity > 0 ? Math.min(1, busyMs / capacity) : 0,
+    };
+  }
+
+  #readNodes(now: number): void {
+    const engine = this.#link.engine;
+    if (this.#readingNodes || engine === undefined || !engine.up) return;
+    this.#readingNodes = true;
+    this.#nodesAt = now;
+    this.#track(
+      engine.alive(nodesKey(this.#options.queue)).then((members) => {
+        let workers = 0;
+        for (const member of members) {
+          const count = Number(member.split(" ")[1]);
+          if (Number.isInteger(count) && count > 0) workers += count;
+        }
+        const at = performance.now();
+        this.#workerMs += this.#workers * (at - this.#sampledAt);
+        this.#sampledAt = at;
+        this.#workers = workers;
+      }).finally(() => this.#readingNodes = false),
+    );
+  }
+
   /** Cancels every task no node has reported started. */
   cancelQueued(): void {
     for (const task of [...this.#tasks.values()]) {
@@ -226,6 +299,15 @@ export class Submitter {
   #settled(task: RemoteTask): void {
     this.#tasks.delete(task.id);
     if (!task.started) this.#queued--;
+    const future = task.future;
+    if (future.cancelled()) this.#cancelled++;
+    else if (task.ok) this.#completed++;
+    else this.#failed++;
+    if (this.#running.delete(task)) {
+      const ms = performance.now() - task.startedAt;
+      this.#busyMs += ms;
+      this.#runTime.add(ms);
+    }
     clearTimeout(task.timer);
     task.unwatch?.();
     if (task.future.cancelled() && task.entryIds.length > 0) {
@@ -410,16 +492,25 @@ export class Submitter {
       // Settled or cancelled here: the node need not run it.
       if (task === undefined) return this.#stop(reply.nodeId, reply.taskId);
       task.nodeId = reply.nodeId;
-      this.#start(task);
+      this.#start(task, 0);
+    } else if (reply.kind === "progress" && task !== undefined) {
+      task.nodeId = reply.nodeId;
+      this.#start(task, 0);
+      task.future.setProgress(reply.value);
     } else if (reply.kind === "result" && task !== undefined) {
-      this.#start(task);
+      // Its run time as the node measured it (the reply's trip aside).
+      this.#start(task, reply.ms ?? 0);
       settle(task, reply);
     }
   }
 
-  #start(task: RemoteTask): void {
+  // A node reports the task started `ago` ms before now.
+  #start(task: RemoteTask, ago: number): void {
     if (task.started) return;
     task.started = true;
+    task.startedAt = performance.now() - ago;
+    this.#running.add(task);
+    this.#waitTime.add(Math.max(0, task.startedAt - task.submittedAt));
     this.#queued--;
     // In #tasks, so not done: pending, now running.
     task.future.setRunningOrNotifyCancel();
@@ -452,6 +543,7 @@ function settle(task: RemoteTask, reply: ResultReply): void {
         (chunk as { error: unknown }).error = fromRecord(chunk.error);
       }
     }
+    task.ok = true;
     task.future.setResult(value);
   } else {
     task.future.setException(rebuild(reply.error, reply.fault));

@@ -6,6 +6,7 @@
 //   TaskRecord ── XADD <queue> ── group "nodes" ── XREADGROUP ──> runs it
 //          <── XREAD <queue>:replies:<executorId> ── XADD [Reply, ...] ──
 //   StopRecord ── XADD <queue>:control:<nodeId> ── XREAD ──────> stops it
+//   stats() ── ZRANGE <queue>:nodes <── every second: ZADD "<id> <workers>"
 //
 // A task entry has two fields: TASK, the node:v8 TaskRecord, and LEASE, the
 // lease as text, so the claim script can read it (Lua cannot read v8). A
@@ -36,6 +37,14 @@ export function taskStream(queue: string): string {
 /** Where nodes answer one executor. */
 export function replyStream(queue: string, executorId: string): string {
   return `${queue}:replies:${executorId}`;
+}
+
+/**
+ * The live nodes of a queue: a sorted set of `"<nodeId> <maxWorkers>"`, each
+ * scored with the Redis time (ms) its announcement expires at.
+ */
+export function nodesKey(queue: string): string {
+  return `${queue}:nodes`;
 }
 
 /** Where executors tell one node to stop a task. */
@@ -89,16 +98,29 @@ export type Fault = "TimeoutError" | "BrokenExecutorError";
 
 /** The task's outcome. */
 export type ResultReply =
-  & { kind: "result"; taskId: number; nodeId: string }
+  & {
+    kind: "result";
+    taskId: number;
+    nodeId: string;
+    /** ms the task took on the node, from its hand-over to its pool. */
+    ms?: number;
+  }
   & (
     /** For a chunk: `{ values, error?: ErrorRecord | RawThrow }`. */
     | { ok: true; value: unknown }
     | { ok: false; error: ErrorRecord | RawThrow; fault?: Fault }
   );
 
-// TODO(#15): progress — a { kind: "progress", taskId, value } reply.
+/** A value the running task passed to `reportProgress`. */
+export interface ProgressReply {
+  kind: "progress";
+  taskId: number;
+  nodeId: string;
+  value: unknown;
+}
+
 /** What a node tells an executor about a task. */
-export type Reply = StartedReply | ResultReply;
+export type Reply = StartedReply | ProgressReply | ResultReply;
 
 /** An executor asks a node to stop a task it runs (or is about to). */
 export interface StopRecord {

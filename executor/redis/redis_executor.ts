@@ -25,6 +25,7 @@ import {
   DEFAULT_QUEUE,
   DEFAULT_URL,
 } from "./_options.ts";
+import type { ExecutorStats } from "../stats.ts";
 import { Submitter } from "./_submitter.ts";
 import type { TaskFunction } from "./_wire.ts";
 
@@ -230,6 +231,34 @@ export class RedisExecutor extends Executor {
     return spec.source !== undefined
       ? { source: spec.source }
       : { module: spec.module!, name: spec.name! };
+  }
+
+  /**
+   * A snapshot of this executor's tasks: queued (no node started them),
+   * running, settled, their run and wait times, and the workers of the
+   * queue's live nodes. Cheap enough to call every 100 ms (it reads the
+   * nodes from Redis at most once a second, in the background, and returns
+   * what it last read: 0 workers until the first read is back); memory stays
+   * bounded however many tasks run.
+   *
+   * `busy` counts this executor's running tasks (another executor's tasks on
+   * the same nodes are not seen); `utilization` is their run time over the
+   * live nodes' worker-time since this executor was made.
+   *
+   * @returns The snapshot.
+   *
+   * @example Watch a queue
+   * ```ts ignore
+   * import { RedisExecutor } from "jsr:@concurrent/futures/redis";
+   *
+   * await using cluster = new RedisExecutor({ queue: "primes" });
+   * await cluster.submit((x: number) => x * 2, 21).result();
+   * const { completed, workers, runTime } = cluster.stats();
+   * console.log(completed, workers, runTime.p50); // 1, the nodes' workers, ms
+   * ```
+   */
+  stats(): ExecutorStats {
+    return this.#submitter.stats();
   }
 
   /**
