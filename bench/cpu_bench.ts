@@ -14,8 +14,8 @@ Deno.bench({
   name: "sequential, main thread",
   group: GROUP,
   baseline: true,
-  n: 3,
-  warmup: 1,
+  n: 10,
+  warmup: 2,
   fn() {
     for (let i = 0; i < 8; i++) fib(N);
   },
@@ -25,8 +25,8 @@ function cpu(contender: Contender) {
   Deno.bench({
     name: contender.name,
     group: GROUP,
-    n: 3,
-    warmup: 1,
+    n: 10,
+    warmup: 2,
     async fn(b) {
       const runner = await tryStart(contender, 2);
       await Promise.all([runner.run("fib", 25), runner.run("fib", 25)]);
