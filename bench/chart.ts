@@ -137,7 +137,8 @@ interface Block {
  * group, a bar per bench whose length is its time over the group's baseline
  * (1.0×, marked "floor"; shorter is faster). A group without a working
  * baseline is measured against its fastest bench and says so. Bars of this
- * library are blue, peers grey. The output depends only on its arguments.
+ * library are blue, peers grey; a bench named in parentheses, such as
+ * "(teardown)", is left out. The output depends only on its arguments.
  *
  * @param report The parsed JSON that `deno bench --json` prints.
  * @param options Title, footer date and command, and sizes.
@@ -183,7 +184,11 @@ export function renderChart(
   check("maxRatio", maxRatio, 1.5);
   check("maxNameLength", maxNameLength, 4);
 
-  const blocks = toBlocks(report.benches);
+  // A bench named in parentheses is housekeeping (a "(teardown)" that ends
+  // a file's workers), not a measurement: it is not drawn.
+  const blocks = toBlocks(
+    report.benches.filter((bench) => !/^\(.*\)$/.test(bench.name)),
+  );
   const barX = PAD + LABEL_WIDTH + 8;
   const barWidth = width - barX - VALUE_WIDTH - PAD;
   const out: string[] = [];

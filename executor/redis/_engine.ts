@@ -131,6 +131,18 @@ export class EngineError extends Error {
   }
 }
 
+/** What `claimExpired` looks for. */
+export interface ClaimExpiredOptions {
+  /** The field of an entry that holds its lease in ms, as decimal text. */
+  leaseField: string;
+  /** Entries idle less than this are never examined. */
+  minIdleMs: number;
+  /** At most this many entries are claimed. */
+  count: number;
+  /** Pending entries examined per call (default 100, at least `count`). */
+  scan?: number;
+}
+
 /** Streams and consumer groups, behind a connection that may come and go. */
 export interface Engine extends AsyncDisposable {
   /** Whether every connection is up and no command has timed out since. */
@@ -210,12 +222,7 @@ export interface Engine extends AsyncDisposable {
     stream: string,
     group: string,
     consumer: string,
-    options: {
-      leaseField: string;
-      minIdleMs: number;
-      count: number;
-      scan?: number;
-    },
+    options: ClaimExpiredOptions,
   ): Promise<Claimed>;
   /**
    * Resets the idle time of entries `consumer` still holds, without counting
@@ -944,12 +951,7 @@ class RedisEngine implements Engine {
     stream: string,
     group: string,
     consumer: string,
-    options: {
-      leaseField: string;
-      minIdleMs: number;
-      count: number;
-      scan?: number;
-    },
+    options: ClaimExpiredOptions,
   ): Promise<Claimed> {
     const { leaseField, minIdleMs, count } = options;
     const scan = options.scan ?? Math.max(count, 100);

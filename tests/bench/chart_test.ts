@@ -399,3 +399,17 @@ Deno.test("renderChart() rejects a report without benches and options out of ran
     ),
   );
 });
+
+Deno.test("renderChart() leaves out a bench named in parentheses, such as a teardown", () => {
+  const svg = renderChart(
+    report(
+      bench("raw Worker", ok(2e6), { baseline: true }),
+      bench("ThreadPoolExecutor", ok(3e6)),
+      bench("(teardown)", ok(1e3), { group: "teardown" }),
+    ),
+    { date: "2026-01-02", command: "x" },
+  );
+  assertWellFormed(svg);
+  assert.ok(svg.includes("ThreadPoolExecutor"));
+  assert.ok(!svg.includes("teardown"), "no teardown block");
+});

@@ -21,6 +21,14 @@ const tasks = fromModule<typeof import("../executor/fixtures/tasks.ts")>(
   new URL("tasks.ts", fixtures),
 );
 
+// A task that leaves a marker file named `name` in `dir` as it starts, then
+// takes `ms`: which tasks ran, seen from outside the node.
+const mark = async (dir: string, name: string, ms: number) => {
+  await Deno.writeTextFile(`${dir}/${name}`, "");
+  await new Promise((r) => setTimeout(r, ms));
+  return name;
+};
+
 Deno.test({
   name: "RedisExecutor.submit() runs a function task and a module task",
   ignore,
@@ -214,11 +222,6 @@ Deno.test({
   async fn() {
     await using runs = await markers();
     await using c = await cluster([{ maxWorkers: 1, permissions: "inherit" }]);
-    const mark = async (dir: string, name: string, ms: number) => {
-      await Deno.writeTextFile(`${dir}/${name}`, "");
-      await new Promise((r) => setTimeout(r, ms));
-      return name;
-    };
     const busy = c.executor.submit(mark, runs.dir, "busy", 300);
     await runs.waitFor(1, "the first task's start");
     // Cancelled in the turn it was submitted in: never sent.
@@ -251,11 +254,6 @@ Deno.test({
   async fn() {
     await using runs = await markers();
     await using c = await cluster([{ maxWorkers: 1, permissions: "inherit" }]);
-    const mark = async (dir: string, name: string, ms: number) => {
-      await Deno.writeTextFile(`${dir}/${name}`, "");
-      await new Promise((r) => setTimeout(r, ms));
-      return name;
-    };
     const running = c.executor.submit(mark, runs.dir, "running", 300);
     await runs.waitFor(1, "the first task's start");
     await until(() => running.running(), "the task's start");
