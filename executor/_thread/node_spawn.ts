@@ -61,7 +61,12 @@ export function nodeThreadSpawner(
       transfer,
     );
     return {
-      send: (message, transfer) => port1.postMessage(message, transfer),
+      // Without a transfer list when there is none: an empty one costs
+      // ~0.8 µs a message.
+      send: (message, transfer) =>
+        transfer.length === 0
+          ? port1.postMessage(message)
+          : port1.postMessage(message, transfer),
       // Not awaited: a worker stuck in a synchronous loop never finishes
       // terminating (denoland/deno#35657), and must not hold up shutdown.
       terminate: () => {

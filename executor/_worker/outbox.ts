@@ -178,7 +178,10 @@ export class Outbox {
       while (message.length > 1 && (!this.#dead || this.#inFatal)) {
         this.#cloning = undefined;
         try {
-          this.#endpoint.postMessage(message as FromWorker, transfer);
+          // No transfer list when there is none: an empty one costs ~0.8 µs.
+          if (transfer.length === 0) {
+            this.#endpoint.postMessage(message as FromWorker);
+          } else this.#endpoint.postMessage(message as FromWorker, transfer);
           return;
         } catch (error) {
           const at = this.#markedAt(message);
