@@ -71,7 +71,6 @@ class RemoteTask {
   generation = -1;
   /** The node that reported its start last. */
   nodeId: string | undefined;
-  started = false;
   /** Settled with a value (set just before its future is). */
   ok = false;
   /** performance.now() at its start, as the node's replies tell it. */
@@ -114,9 +113,9 @@ export class Submitter {
   #reader: Promise<void> | undefined;
   #drained: PromiseWithResolvers<void> | undefined;
   // For stats(): the counts, and the timings in fixed-size histograms.
-  readonly #created = performance.now();
   readonly #runTime = new Histogram();
   readonly #waitTime = new Histogram();
+  // Started (a node said so) and not done: tasks leave #queued for here.
   readonly #running = new Set<RemoteTask>();
   #completed = 0;
   #failed = 0;
@@ -251,7 +250,7 @@ export class Submitter {
   /** Cancels every task no node has reported started. */
   cancelQueued(): void {
     for (const task of [...this.#tasks.values()]) {
-      if (!task.started) task.future.cancel();
+      if (!this.#running.has(task)) task.future.cancel();
     }
   }
 
@@ -298,7 +297,6 @@ export class Submitter {
 
   #settled(task: RemoteTask): void {
     this.#tasks.delete(task.id);
-    if (!task.started) this.#queued--;
     const future = task.future;
     if (future.cancelled()) this.#cancelled++;
     else if (task.ok) this.#completed++;
@@ -307,7 +305,7 @@ export class Submitter {
       const ms = performance.now() - task.startedAt;
       this.#busyMs += ms;
       this.#runTime.add(ms);
-    }
+    } else this.#queued--;
     clearTimeout(task.timer);
     task.unwatch?.();
     if (task.future.cancelled() && task.entryIds.length > 0) {
@@ -506,8 +504,7 @@ export class Submitter {
 
   // A node reports the task started `ago` ms before now.
   #start(task: RemoteTask, ago: number): void {
-    if (task.started) return;
-    task.started = true;
+    if (this.#running.has(task)) return;
     task.startedAt = performance.now() - ago;
     this.#running.add(task);
     this.#waitTime.add(Math.max(0, task.startedAt - task.submittedAt));

@@ -7,6 +7,7 @@ import {
   TimeoutError,
 } from "../../mod.ts";
 import { deadline } from "../_deadline.ts";
+import { runProgram } from "../_program.ts";
 import { countWorkers } from "./_worker_count.ts";
 
 const PROMPT_MS = 1000;
@@ -224,33 +225,10 @@ Deno.test("ThreadPoolExecutor.run() timeout terminates and replaces the worker; 
 // Deno cannot stop a synchronous loop in a Worker (denoland/deno#35657): the
 // thread burns on after terminate() and the program cannot exit. So these
 // run in a child program, which the test kills.
-async function runChild(source: string, limitMs: number) {
-  const dir = await Deno.makeTempDir();
-  const file = `${dir}/child.ts`;
-  const mod = new URL("../../mod.ts", import.meta.url).href;
-  await Deno.writeTextFile(file, source.replaceAll("MOD", mod));
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--config",
-      new URL("../../deno.json", import.meta.url).pathname,
-      file,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const started = performance.now();
-  const timer = setTimeout(() => child.kill("SIGKILL"), limitMs);
-  const output = await child.output();
-  clearTimeout(timer);
-  await Deno.remove(dir, { recursive: true });
-  return {
-    code: output.code,
-    ms: performance.now() - started,
-    stdout: new TextDecoder().decode(output.stdout),
-  };
-}
+// deno.json's config: the unstable features the pools need.
+const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
+const runChild = (source: string, limitMs: number) =>
+  runProgram(source, { flags: ["-A", "--config", CONFIG], limitMs });
 
 Deno.test("ThreadPoolExecutor.run() timeout fails an endless sync loop on time; other tasks finish", async () => {
   const { stdout } = await runChild(

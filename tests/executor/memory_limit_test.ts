@@ -3,7 +3,7 @@
 // program lives (SPEC "ThreadPoolExecutor memoryLimit").
 import assert from "node:assert/strict";
 import { ProcessPoolExecutor, ThreadPoolExecutor } from "../../mod.ts";
-import { deadline } from "../_deadline.ts";
+import { runProgram } from "../_program.ts";
 
 const WAIT = 30_000;
 
@@ -43,12 +43,8 @@ Deno.test("ThreadPoolExecutor() with memoryLimit and scoped permissions throws T
 // An out-of-memory that is not contained ends the whole process, so the
 // pool runs in a child program.
 Deno.test("ThreadPoolExecutor with memoryLimit: 64 survives a task that allocates forever: it fails alone and the next tasks run", async () => {
-  const dir = await Deno.makeTempDir();
-  const file = `${dir}/main.ts`;
-  const mod = new URL("../../mod.ts", import.meta.url).href;
-  await Deno.writeTextFile(
-    file,
-    `import { ThreadPoolExecutor } from "${mod}";
+  const { code, stdout, stderr } = await runProgram(
+    `import { ThreadPoolExecutor } from "MOD";
 await using pool = new ThreadPoolExecutor({ maxWorkers: 1, memoryLimit: 64 });
 const hog = pool.submit(() => {
   const hoard = [];
@@ -60,22 +56,9 @@ console.log("hog:", error?.name, error?.message);
 console.log("next:", await next.result());
 console.log("after:", await pool.submit(() => "alive").result());
 `,
+    { limitMs: WAIT },
   );
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--no-config", file],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const timer = setTimeout(() => child.kill("SIGKILL"), WAIT);
-  const output = await deadline(child.output(), WAIT + 5000, "child");
-  clearTimeout(timer);
-  await Deno.remove(dir, { recursive: true });
-  const stdout = new TextDecoder().decode(output.stdout);
-  assert.equal(
-    output.code,
-    0,
-    stdout + new TextDecoder().decode(output.stderr),
-  );
+  assert.equal(code, 0, stdout + stderr);
   assert.match(
     stdout,
     /hog: BrokenExecutorError .*ran out of memory \(memoryLimit: 64 MB\)/,
@@ -85,30 +68,17 @@ console.log("after:", await pool.submit(() => "alive").result());
 });
 
 Deno.test("ThreadPoolExecutor with memoryLimit lets the program exit after a synchronous loop times out", async () => {
-  const dir = await Deno.makeTempDir();
-  const file = `${dir}/main.ts`;
-  const mod = new URL("../../mod.ts", import.meta.url).href;
-  await Deno.writeTextFile(
-    file,
-    `import { ThreadPoolExecutor } from "${mod}";
+  // A Web Worker stuck in a loop would keep the program alive forever.
+  const { code, stdout } = await runProgram(
+    `import { ThreadPoolExecutor } from "MOD";
 const pool = new ThreadPoolExecutor({ maxWorkers: 1, memoryLimit: 256 });
 const loop = pool.run(() => { while (true) {} }, [], { timeout: 200 });
 console.log("loop:", (await loop.exception() as Error)?.name);
 await pool.shutdown();
 console.log("shut down");
 `,
+    { limitMs: 10_000 },
   );
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--no-config", file],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  // A Web Worker stuck in a loop would keep the program alive forever.
-  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-  const output = await child.output();
-  clearTimeout(timer);
-  await Deno.remove(dir, { recursive: true });
-  const stdout = new TextDecoder().decode(output.stdout);
-  assert.equal(output.code, 0, stdout);
+  assert.equal(code, 0, stdout);
   assert.match(stdout, /loop: TimeoutError\nshut down/);
 });

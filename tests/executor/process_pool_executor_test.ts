@@ -8,6 +8,7 @@ import {
   TimeoutError,
 } from "../../mod.ts";
 import { deadline } from "../_deadline.ts";
+import { runProgram } from "../_program.ts";
 
 const WAIT = 15_000;
 
@@ -258,12 +259,9 @@ Deno.test("ProcessPoolExecutor fails an uncloneable result and argument with Dat
 });
 
 Deno.test("ProcessPoolExecutor() in a program without run permission throws NotCapable naming --allow-run", async () => {
-  const dir = await Deno.makeTempDir();
-  const file = `${dir}/main.ts`;
-  const mod = new URL("../../mod.ts", import.meta.url).href;
-  await Deno.writeTextFile(
-    file,
-    `import { ProcessPoolExecutor } from "${mod}";
+  // No permission at all: loading the program and its imports needs none.
+  const { stdout } = await runProgram(
+    `import { ProcessPoolExecutor } from "MOD";
 try {
   new ProcessPoolExecutor();
   console.log("constructed");
@@ -271,13 +269,7 @@ try {
   console.log("threw", (error as Error).name, (error as Error).message);
 }
 `,
+    { flags: ["--no-prompt", "--no-config"] },
   );
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--no-prompt", "--no-config", `--allow-read=${dir}`, file],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  await Deno.remove(dir, { recursive: true });
-  const stdout = new TextDecoder().decode(output.stdout);
   assert.match(stdout, /threw NotCapable .*--allow-run/, stdout);
 });

@@ -8,6 +8,7 @@ import {
   ThreadPoolExecutor,
 } from "../../mod.ts";
 import { deadline } from "../_deadline.ts";
+import { runProgram } from "../_program.ts";
 
 const WAIT = 15_000;
 
@@ -245,34 +246,13 @@ async function program(
   flags: string[],
   stdin = "",
 ): Promise<string> {
-  const dir = await Deno.makeTempDir();
-  try {
-    const file = `${dir}/main.ts`;
-    const mod = new URL("../../mod.ts", import.meta.url).href;
-    await Deno.writeTextFile(file, source.replaceAll("MOD", mod));
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--no-config", ...flags, file],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1" },
-    }).spawn();
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(stdin));
-    await writer.close();
-    const timer = setTimeout(() => child.kill("SIGKILL"), WAIT);
-    const output = await child.output();
-    clearTimeout(timer);
-    const stdout = new TextDecoder().decode(output.stdout);
-    assert.equal(
-      output.code,
-      0,
-      stdout + new TextDecoder().decode(output.stderr),
-    );
-    return stdout;
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  const run = await runProgram(source, {
+    flags: ["-A", "--no-config", ...flags],
+    stdin,
+    limitMs: WAIT,
+  });
+  assert.equal(run.code, 0, run.stdout + run.stderr);
+  return run.stdout;
 }
 
 Deno.test("ThreadPoolExecutor with scoped permissions cannot take the program's stdin: the program still reads all of it", async () => {
@@ -311,12 +291,8 @@ console.log("inherit:", await open.submit(() => typeof Deno.openKv).result());
 });
 
 Deno.test("ThreadPoolExecutor with scoped permissions cannot keep the program from stopping on SIGINT", async () => {
-  const dir = await Deno.makeTempDir();
-  const file = `${dir}/main.ts`;
-  const mod = new URL("../../mod.ts", import.meta.url).href;
-  await Deno.writeTextFile(
-    file,
-    `import { ThreadPoolExecutor } from "${mod}";
+  const { stdout, signal } = await runProgram(
+    `import { ThreadPoolExecutor } from "MOD";
 const pool = new ThreadPoolExecutor({ maxWorkers: 1, permissions: "none", idleTimeout: Infinity });
 const error = await pool.submit(() => {
   Deno.addSignalListener("SIGINT", () => {});
@@ -327,15 +303,12 @@ await new Promise((r) => setTimeout(r, 5000));
 console.log("still running");
 Deno.exit(0);
 `,
+    {
+      flags: ["-A", "--no-config", "--unstable-worker-options"],
+      limitMs: WAIT,
+    },
   );
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--no-config", "--unstable-worker-options", file],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  await Deno.remove(dir, { recursive: true });
-  const stdout = new TextDecoder().decode(output.stdout);
   assert.match(stdout, /listen: NotCapable/);
   assert.doesNotMatch(stdout, /still running/);
-  assert.equal(output.signal, "SIGINT");
+  assert.equal(signal, "SIGINT");
 });
