@@ -5,6 +5,7 @@
 // inherit the program's permissions. Reached, like a Web Worker, through a
 // private MessagePort (a Web MessagePort under Deno's node:worker_threads).
 import { Worker } from "node:worker_threads";
+import { privateChannel } from "./channel.ts";
 import { workerSource } from "../_worker/source.ts";
 import type { SpawnWorker } from "../_pool/transport.ts";
 import type { Connect } from "../_worker/main.ts";
@@ -40,8 +41,7 @@ export function nodeThreadSpawner(
     : { maxOldGenerationSizeMb: memoryLimit };
   return ({ name, initializer, initargs }, events) => {
     const worker = new Worker(workerUrl(), { name, resourceLimits });
-    const { port1, port2 } = new MessageChannel();
-    port1.onmessage = (event) => events.message(event.data);
+    const channel = privateChannel(events);
     let stopped = false;
     worker.on("error", (error: Error & { code?: string }) => {
       if (stopped) return;
@@ -55,23 +55,19 @@ export function nodeThreadSpawner(
       if (!stopped) events.died(`the worker exited with code ${code}`);
     });
     // A Web MessagePort: Deno's node:worker_threads carries it as is.
-    const transfer = [port2] as unknown as Parameters<Worker["postMessage"]>[1];
+    const port = channel.workerPort;
+    const transfer = [port] as unknown as Parameters<Worker["postMessage"]>[1];
     worker.postMessage(
-      { port: port2, initializer, initargs, scoped: false, timerPump: true },
+      { port, initializer, initargs, scoped: false, timerPump: true },
       transfer,
     );
     return {
-      // Without a transfer list when there is none: an empty one costs
-      // ~0.8 µs a message.
-      send: (message, transfer) =>
-        transfer.length === 0
-          ? port1.postMessage(message)
-          : port1.postMessage(message, transfer),
+      send: channel.send,
       // Not awaited: a worker stuck in a synchronous loop never finishes
       // terminating (denoland/deno#35657), and must not hold up shutdown.
       terminate: () => {
         stopped = true;
-        port1.close();
+        channel.close();
         worker.terminate();
       },
     };

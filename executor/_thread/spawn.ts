@@ -3,6 +3,7 @@
 // postMessage reaches the Worker object, which nobody reads).
 import { workerSource } from "../_worker/source.ts";
 import type { SpawnWorker } from "../_pool/transport.ts";
+import { privateChannel } from "./channel.ts";
 
 let workerUrl: string | undefined;
 
@@ -31,26 +32,19 @@ export function threadSpawner(
       name,
       ...(scoped ? { deno: { permissions } } : {}),
     });
-    const { port1, port2 } = new MessageChannel();
-    port1.onmessage = (event) => events.message(event.data);
+    const channel = privateChannel(events);
     // denoland/deno#12221: an error event nobody prevents crashes the parent.
     worker.onerror = (event) => {
       event.preventDefault();
       events.died(event.message);
     };
     worker.onmessageerror = (event) => event.preventDefault();
-    worker.postMessage({ port: port2, initializer, initargs, scoped }, [
-      port2,
-    ]);
+    const port = channel.workerPort;
+    worker.postMessage({ port, initializer, initargs, scoped }, [port]);
     return {
-      // Without a transfer list when there is none: an empty one costs
-      // ~0.8 µs a message.
-      send: (message, transfer) =>
-        transfer.length === 0
-          ? port1.postMessage(message)
-          : port1.postMessage(message, transfer),
+      send: channel.send,
       terminate: () => {
-        port1.close();
+        channel.close();
         worker.terminate();
       },
     };
