@@ -12,10 +12,12 @@ import type { framing } from "./frame.ts";
  *
  * @param start `workerMain`'s start.
  * @param makeFraming The channel's framing (frame.ts).
+ * @param rest The channel's first bytes, read by the loader (loader.ts).
  */
 export function connectStdio(
   start: (endpoint: Endpoint, init: InitMessage) => void,
   makeFraming: typeof framing,
+  rest: Uint8Array,
 ): void {
   const exit = Deno.exit;
   const stdout = Deno.stdout;
@@ -60,13 +62,11 @@ export function connectStdio(
     };
     let started = false;
     const pump = async (): Promise<void> => {
+      let bytes = rest;
       while (true) {
-        const n = await read(chunk);
-        // The pool is gone: so is this worker.
-        if (n === null) return exit(0);
         // The bodies may be views of `chunk`: each is decoded before the
         // next read.
-        for (const body of frames.decode(chunk.subarray(0, n))) {
+        for (const body of frames.decode(bytes)) {
           const message = v8.deserialize(body);
           if (!started) {
             started = true;
@@ -75,6 +75,10 @@ export function connectStdio(
             endpoint.onmessage?.({ data: message as ToWorker } as MessageEvent);
           }
         }
+        const n = await read(chunk);
+        // The pool is gone: so is this worker.
+        if (n === null) return exit(0);
+        bytes = chunk.subarray(0, n);
       }
     };
     pump();

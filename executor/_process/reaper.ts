@@ -1,9 +1,26 @@
-// Runs on the pool side, and starts the reaper: a tiny `deno` process that
-// kills a pool's children when the program dies, even by SIGKILL.
+// Runs on the pool side, and starts the reaper: a tiny process that kills a
+// pool's children when the program dies, even by SIGKILL.
 // The reaper, one per pool, is told each child's pid.
 // When the pool's program dies, even by SIGKILL, the reaper's stdin ends and
 // it kills the children: a child stuck in a synchronous loop never reads its
 // own stdin, so it could not notice by itself.
+
+// The reaper as a POSIX shell script: it starts in ~0.3 ms and ends in ~1 ms,
+// where a `deno` one costs a runtime's start (~15 ms of CPU, beside the
+// pool's first child) and ~3 ms to end. Lines are "+pid" and "-pid"; the
+// signals a terminal sends the whole group leave it to see its stdin end.
+const SH_REAPER = `trap "" HUP INT TERM
+p=" "
+while read -r l; do
+  case $l in
+    +*) p="$p\${l#+} " ;;
+    -*) case $p in *" \${l#-} "*) p="\${p%% \${l#-} *} \${p#* \${l#-} }" ;; esac ;;
+  esac
+done
+[ "$p" = " " ] || kill -9 $p 2>/dev/null`;
+
+// The same reaper in Deno, where there is no /bin/sh or the program may not
+// run it (`--allow-run=deno`).
 function reaperMain(): void {
   const pids = new Set<number>();
   const decoder = new TextDecoder();
@@ -35,13 +52,24 @@ export interface Reaper {
   close(): Promise<void>;
 }
 
+/** Which reaper to start: `"auto"` is the shell one when it may run. */
+export type ReaperKind = "auto" | "sh" | "deno";
+
 /** Starts a reaper; it does not keep the program alive. */
-export function startReaper(): Reaper {
-  const url = `data:application/javascript;base64,${
-    btoa(`(${reaperMain})();`)
-  }`;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--no-prompt", "--no-config", "--quiet", "--allow-run", url],
+export function startReaper(kind: ReaperKind = "auto"): Reaper {
+  if (kind === "auto") kind = canRunShell() ? "sh" : "deno";
+  const [command, args] = kind === "sh"
+    ? ["/bin/sh", ["-c", SH_REAPER]]
+    : [Deno.execPath(), [
+      "run",
+      "--no-prompt",
+      "--no-config",
+      "--quiet",
+      "--allow-run",
+      `data:application/javascript;base64,${btoa(`(${reaperMain})();`)}`,
+    ]];
+  const child = new Deno.Command(command, {
+    args,
     stdin: "piped",
     stdout: "null",
     stderr: "inherit",
@@ -62,4 +90,13 @@ export function startReaper(): Reaper {
       await child.status;
     },
   };
+}
+
+function canRunShell(): boolean {
+  if (Deno.build.os === "windows") return false;
+  const { state } = Deno.permissions.querySync({
+    name: "run",
+    command: "/bin/sh",
+  });
+  return state === "granted";
 }

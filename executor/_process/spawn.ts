@@ -11,6 +11,7 @@ import type {
 } from "../_pool/transport.ts";
 import { connectStdio } from "./child.ts";
 import { framing } from "./frame.ts";
+import { loadFromStdin } from "./loader.ts";
 import { type Reaper, startReaper } from "./reaper.ts";
 
 // After SIGTERM, a child gets this long before SIGKILL: a task stuck in a
@@ -27,21 +28,25 @@ const NAMES = [
   "import",
 ] as const;
 
-let childUrl: string | undefined;
+// The child program is a few hundred bytes of data: URL, so it loads with no
+// permission and from wherever this module was imported from. It reads the
+// worker side from the first frame on its stdin (loader.ts).
+const PROGRAM_URL = `data:application/javascript,${
+  encodeURIComponent(`(${loadFromStdin})();`)
+}`;
+let sourceFrame: Uint8Array | undefined;
 
-// The child program ships as a data: URL, so it loads with no permission
-// and from wherever this module was imported from.
-function programUrl(): string {
-  if (childUrl === undefined) {
-    const source = workerSource(
-      `(start) => (${connectStdio})(start, ${framing})`,
-    );
-    const bytes = new TextEncoder().encode(source);
-    let binary = "";
-    for (const byte of bytes) binary += String.fromCharCode(byte);
-    childUrl = `data:application/javascript;base64,${btoa(binary)}`;
-  }
-  return childUrl;
+function workerSourceFrame(): Uint8Array {
+  sourceFrame ??= framing().encode(
+    new TextEncoder().encode(
+      `"use strict";\n${
+        workerSource(
+          `(start) => (${connectStdio})(start, ${framing}, rest)`,
+        )
+      }`,
+    ),
+  );
+  return sourceFrame;
 }
 
 /**
@@ -87,7 +92,7 @@ export function processSpawner(
   if (options.memoryLimit !== undefined) {
     args.push(`--v8-flags=--max-old-space-size=${options.memoryLimit}`);
   }
-  args.push(programUrl());
+  args.push(PROGRAM_URL);
   const start: SpawnWorker = ({ initializer, initargs }, events) => {
     reaper ??= startReaper();
     const child = new ChildWorker(args, reaper, events);
@@ -129,6 +134,7 @@ class ChildWorker implements WorkerHandle {
     const pid = this.#child.pid;
     reaper.watch(pid);
     this.#writer = this.#child.stdin.getWriter();
+    this.#writer.write(workerSourceFrame()).catch(() => {});
     const reading = this.#read();
     this.#exited = Promise.all([this.#child.status, reading]).then(
       ([status]) => {

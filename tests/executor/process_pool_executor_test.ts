@@ -138,14 +138,22 @@ Deno.test("ProcessPoolExecutor.terminateWorkers() and killWorkers() stop every c
   }
 });
 
-Deno.test("ProcessPoolExecutor leaves no child behind when its program is killed with SIGKILL", async () => {
-  const dir = await Deno.makeTempDir();
-  const file = `${dir}/parent.ts`;
-  await Deno.writeTextFile(
-    file,
-    `import { ProcessPoolExecutor } from "${
-      new URL("../../mod.ts", import.meta.url).href
-    }";
+// With full --allow-run the reaper is a shell script; when the program may
+// run only deno, a deno process.
+for (
+  const [reaper, flags] of [
+    ["sh", ["-A"]],
+    ["deno", [`--allow-run=${Deno.execPath()}`, "--allow-read"]],
+  ] as const
+) {
+  Deno.test(`ProcessPoolExecutor leaves no child behind when its program is killed with SIGKILL (${reaper} reaper)`, async () => {
+    const dir = await Deno.makeTempDir();
+    const file = `${dir}/parent.ts`;
+    await Deno.writeTextFile(
+      file,
+      `import { ProcessPoolExecutor } from "${
+        new URL("../../mod.ts", import.meta.url).href
+      }";
 const pool = new ProcessPoolExecutor({ maxWorkers: 2 });
 const pids = await Promise.all([1, 2].map(() => pool.submit(async () => {
   await new Promise((r) => setTimeout(r, 50));
@@ -155,32 +163,33 @@ for (let i = 0; i < 2; i++) pool.submit(() => { while (true) { /* spin */ } });
 console.log(JSON.stringify(pids));
 await new Promise(() => {});
 `,
-  );
-  const parent = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--no-config", file],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = parent.stdout.getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await deadline(reader.read(), WAIT, "child pids");
-    if (done) break;
-    text += new TextDecoder().decode(value);
-  }
-  const pids = JSON.parse(text) as number[];
-  await new Promise((r) => setTimeout(r, 200));
-  assert.ok(pids.every(alive));
-  parent.kill("SIGKILL");
-  await parent.status;
-  await reader.cancel();
-  await until(
-    () => !pids.some(alive),
-    5000,
-    "the orphaned children to be gone",
-  );
-  await Deno.remove(dir, { recursive: true });
-});
+    );
+    const parent = new Deno.Command(Deno.execPath(), {
+      args: ["run", ...flags, "--no-config", file],
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    const reader = parent.stdout.getReader();
+    let text = "";
+    while (!text.includes("\n")) {
+      const { value, done } = await deadline(reader.read(), WAIT, "child pids");
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    const pids = JSON.parse(text) as number[];
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok(pids.every(alive));
+    parent.kill("SIGKILL");
+    await parent.status;
+    await reader.cancel();
+    await until(
+      () => !pids.some(alive),
+      5000,
+      "the orphaned children to be gone",
+    );
+    await Deno.remove(dir, { recursive: true });
+  });
+}
 
 Deno.test("ProcessPoolExecutor fails a task that writes a well-framed but unreadable message with BrokenExecutorError", async () => {
   await using pool = new ProcessPoolExecutor({ maxWorkers: 1 });
