@@ -1,8 +1,9 @@
 // Runs in a process worker (a `deno` child): connects `workerMain` to the
-// pool through framed `node:v8` messages on stdin (from the pool) and stdout
-// (to the pool). Shipped as source text, so it is self-contained.
+// pool through framed messages (codec.ts) on stdin (from the pool) and
+// stdout (to the pool). Shipped as source text, so it is self-contained.
 import type { Endpoint } from "../_worker/main.ts";
-import type { InitMessage, ToWorker } from "../_protocol.ts";
+import type { InitMessage, Protocol, ToWorker } from "../_protocol.ts";
+import type { codec } from "./codec.ts";
 import type { framing } from "./frame.ts";
 
 /**
@@ -12,11 +13,15 @@ import type { framing } from "./frame.ts";
  *
  * @param start `workerMain`'s start.
  * @param makeFraming The channel's framing (frame.ts).
+ * @param makeCodec The channel's codec (codec.ts).
+ * @param P The protocol constants.
  * @param rest The channel's first bytes, read by the loader (loader.ts).
  */
 export function connectStdio(
   start: (endpoint: Endpoint, init: InitMessage) => void,
   makeFraming: typeof framing,
+  makeCodec: typeof codec,
+  P: Protocol,
   rest: Uint8Array,
 ): void {
   const exit = Deno.exit;
@@ -44,43 +49,61 @@ export function connectStdio(
   const out = makeFraming();
   const frames = makeFraming();
 
-  import("node:v8").then((v8) => {
-    const endpoint: Endpoint = {
-      onmessage: null,
-      postMessage(message) {
-        const frame = out.encode(v8.serialize(message));
-        try {
-          for (let done = 0; done < frame.length;) {
-            done += writeOut(frame.subarray(done));
-          }
-        } catch {
-          // The channel is gone: a worker that cannot report must go, so
-          // that the pool sees it die.
-          exit(70);
+  // node:v8 is loaded once the first messages are handled (importing it
+  // costs ~7 ms), or at once for a message that needs it; until then
+  // messages go as JSON when JSON carries them exactly (codec.ts).
+  type V8 = {
+    serialize(v: unknown): Uint8Array;
+    deserialize(b: Uint8Array): unknown;
+  };
+  let v8: V8 | undefined;
+  let loading: Promise<unknown> | undefined;
+  const load = () => loading ??= import("node:v8").then((m) => (v8 = m));
+  const channel = makeCodec(P, () =>
+    // A message JSON cannot carry, before the import is done: node's
+    // getBuiltinModule loads it now (~20 ms, once).
+    v8 ??= (globalThis as unknown as {
+      process: { getBuiltinModule(name: string): V8 };
+    }).process.getBuiltinModule("node:v8"), () => v8 !== undefined);
+  const endpoint: Endpoint = {
+    onmessage: null,
+    postMessage(message) {
+      const frame = out.encode(channel.encode(message));
+      try {
+        for (let done = 0; done < frame.length;) {
+          done += writeOut(frame.subarray(done));
         }
-      },
-    };
-    let started = false;
-    const pump = async (): Promise<void> => {
-      let bytes = rest;
-      while (true) {
-        // The bodies may be views of `chunk`: each is decoded before the
-        // next read.
-        for (const body of frames.decode(bytes)) {
-          const message = v8.deserialize(body);
-          if (!started) {
-            started = true;
-            start(endpoint, message as InitMessage);
-          } else {
-            endpoint.onmessage?.({ data: message as ToWorker } as MessageEvent);
-          }
-        }
-        const n = await read(chunk);
-        // The pool is gone: so is this worker.
-        if (n === null) return exit(0);
-        bytes = chunk.subarray(0, n);
+      } catch {
+        // The channel is gone: a worker that cannot report must go, so
+        // that the pool sees it die.
+        exit(70);
       }
-    };
-    pump();
-  });
+    },
+  };
+  let started = false;
+  const pump = async (): Promise<void> => {
+    let bytes = rest;
+    while (true) {
+      // The bodies may be views of `chunk`: each is decoded before the
+      // next read.
+      for (const body of frames.decode(bytes)) {
+        if (channel.needsV8(body)) await load();
+        const message = channel.decode(body);
+        if (!started) {
+          started = true;
+          start(endpoint, message as InitMessage);
+        } else {
+          endpoint.onmessage?.({ data: message as ToWorker } as MessageEvent);
+        }
+      }
+      // What came is handled (a task that awaits is still running): time
+      // to load node:v8, off the first task's way.
+      if (loading === undefined) setTimeout(load, 0);
+      const n = await read(chunk);
+      // The pool is gone: so is this worker.
+      if (n === null) return exit(0);
+      bytes = chunk.subarray(0, n);
+    }
+  };
+  pump();
 }

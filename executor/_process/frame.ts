@@ -1,6 +1,6 @@
 // Both ends of a process worker's channel: messages framed on a byte stream
 // (the child's stdin and stdout). Frame: MAGIC (4 bytes), the body's length
-// (u32, little endian), the body (a node:v8 serialization). Self-contained:
+// (u32, little endian), the body (codec.ts: JSON or node:v8). Self-contained:
 // the child gets it as source text.
 
 /** Frames out and in. */

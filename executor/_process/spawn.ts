@@ -2,7 +2,8 @@
 // `workerMain` connected by `connectStdio`, reached through framed
 // `node:v8` messages on its stdin and stdout. A dead child, garbage on the
 // channel, or a channel lost while the child lives, is reported as `died`.
-import { deserialize, serialize } from "node:v8";
+import * as v8 from "node:v8";
+import { type FromWorker, PROTOCOL } from "../_protocol.ts";
 import { workerSource } from "../_worker/source.ts";
 import type {
   SpawnWorker,
@@ -10,6 +11,7 @@ import type {
   WorkerHandle,
 } from "../_pool/transport.ts";
 import { connectStdio } from "./child.ts";
+import { codec } from "./codec.ts";
 import { framing } from "./frame.ts";
 import { loadFromStdin } from "./loader.ts";
 import { type Reaper, startReaper } from "./reaper.ts";
@@ -35,13 +37,17 @@ const PROGRAM_URL = `data:application/javascript,${
   encodeURIComponent(`(${loadFromStdin})();`)
 }`;
 let sourceFrame: Uint8Array | undefined;
+// This side has node:v8 loaded: JSON goes only for small messages.
+const channel = codec(PROTOCOL, () => v8, () => true);
 
 function workerSourceFrame(): Uint8Array {
   sourceFrame ??= framing().encode(
     new TextEncoder().encode(
       `"use strict";\n${
         workerSource(
-          `(start) => (${connectStdio})(start, ${framing}, rest)`,
+          `(start) => (${connectStdio})(start, ${framing}, ${codec}, ${
+            JSON.stringify(PROTOCOL)
+          }, rest)`,
         )
       }`,
     ),
@@ -157,7 +163,7 @@ class ChildWorker implements WorkerHandle {
   send(message: unknown): void {
     let body: Uint8Array;
     try {
-      body = serialize(message);
+      body = channel.encode(message);
     } catch (error) {
       // node:v8 says "could not be cloned" with a plain Error; a getter's
       // own error goes as it is.
@@ -189,7 +195,7 @@ class ChildWorker implements WorkerHandle {
         const { done, value: chunk } = await reader.read();
         if (done) break;
         for (const frame of this.#frames.decode(chunk)) {
-          const message = deserialize(frame);
+          const message = channel.decode(frame) as FromWorker;
           if (this.#alive) this.#events.message(message);
         }
       }

@@ -282,3 +282,28 @@ try {
   );
   assert.match(stdout, /threw NotCapable .*--allow-run/, stdout);
 });
+
+// A fresh child sends JSON until it has loaded node:v8 (codec.ts): its first
+// messages that only node:v8 carries must still go, either way, sandboxed
+// or not.
+for (const permissions of ["none", "inherit"] as const) {
+  Deno.test(`ProcessPoolExecutor carries a fresh child's first non-JSON argument and result (permissions: ${permissions})`, async () => {
+    for (const first of ["result", "argument"] as const) {
+      await using pool = new ProcessPoolExecutor({
+        maxWorkers: 1,
+        permissions,
+      });
+      const value = first === "result"
+        ? pool.submit(() => new Map([[1, new Date(5)]]))
+        : pool.submit((m: Map<number, Date>) => m, new Map([[1, new Date(5)]]));
+      assert.deepStrictEqual(
+        await deadline(value.result(), WAIT, first),
+        new Map([[1, new Date(5)]]),
+      );
+      assert.equal(
+        await deadline(pool.submit(() => 2).result(), WAIT, "next"),
+        2,
+      );
+    }
+  });
+}
