@@ -324,12 +324,30 @@ class Backoff {
     return ms;
   };
 
-  /** Resolves once every wait the strategy handed out has ended. */
-  async settled(): Promise<void> {
+  /**
+   * Resolves once every wait the strategy handed out has ended: when
+   * `ending` (a destroyed client's connect()) settles, which its retry loop
+   * does once its wait is over, or else when the last wait is due.
+   */
+  async settled(ending?: Promise<unknown>): Promise<void> {
     const left = this.#until - performance.now();
-    // A timer due later than node-redis's fires after it; 5 ms of margin
-    // covers the rounding of both.
-    if (left > 0) await new Promise((resolve) => setTimeout(resolve, left + 5));
+    if (ending === undefined) {
+      // A timer due later than node-redis's fires after it; 5 ms of margin
+      // covers the rounding of both.
+      if (left > 0) {
+        await new Promise((resolve) => setTimeout(resolve, left + 5));
+      }
+      return;
+    }
+    // Bounded, should the loop be stuck elsewhere.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      ending.then(() => {}, () => {}),
+      new Promise((resolve) =>
+        timer = setTimeout(resolve, Math.max(left, 0) + 100)
+      ),
+    ]);
+    clearTimeout(timer);
   }
 }
 
@@ -671,10 +689,11 @@ class RedisEngine implements Engine {
         }),
       ]);
     } catch (error) {
-      // Ends node-redis's retry loop; its connect() then rejects, unread.
+      // Ends node-redis's retry loop; its connect() then rejects, once the
+      // back-off wait it is in (if any) is over.
       connecting.catch(() => {});
       this.#destroy(client);
-      await this.#backoff.settled();
+      await this.#backoff.settled(connecting);
       throw error;
     } finally {
       clearTimeout(timer);
