@@ -11,7 +11,7 @@ Deno.bench({
   name: "raw Deno.Command child (start to output)",
   group: "process cold start",
   baseline: true,
-  n: 10,
+  n: 30,
   async fn() {
     await new Deno.Command(Deno.execPath(), {
       args: ["run", "--no-config", "--quiet", CHILD],
@@ -22,7 +22,7 @@ Deno.bench({
 Deno.bench({
   name: "ProcessPoolExecutor (new pool to first result)",
   group: "process cold start",
-  n: 10,
+  n: 30,
   async fn() {
     const pool = new ProcessPoolExecutor({ maxWorkers: 1 });
     await pool.submit(inc, 1).result();
@@ -32,7 +32,7 @@ Deno.bench({
 Deno.bench({
   name: "ThreadPoolExecutor (new pool to first result)",
   group: "process cold start",
-  n: 10,
+  n: 30,
   async fn() {
     const pool = new ThreadPoolExecutor({ maxWorkers: 1 });
     await pool.submit(inc, 1).result();
