@@ -3,7 +3,7 @@
 // stdout (to the pool). Shipped as source text, so it is self-contained.
 import type { Endpoint } from "../_worker/main.ts";
 import type { InitMessage, Protocol, ToWorker } from "../_protocol.ts";
-import type { codec } from "./codec.ts";
+import type { codec, V8 } from "./codec.ts";
 import type { framing } from "./frame.ts";
 
 /**
@@ -52,19 +52,17 @@ export function connectStdio(
   // node:v8 is loaded once the first messages are handled (importing it
   // costs ~7 ms), or at once for a message that needs it; until then
   // messages go as JSON when JSON carries them exactly (codec.ts).
-  type V8 = {
-    serialize(v: unknown): Uint8Array;
-    deserialize(b: Uint8Array): unknown;
-  };
   let v8: V8 | undefined;
   let loading: Promise<unknown> | undefined;
-  const load = () => loading ??= import("node:v8").then((m) => (v8 = m));
-  const channel = makeCodec(P, () =>
-    // A message JSON cannot carry, before the import is done: node's
-    // getBuiltinModule loads it now (~20 ms, once).
+  const load = () => loading ??= import("node:v8").then((m) => (v8 ??= m));
+  // A message JSON cannot carry, before the import is done: node's
+  // getBuiltinModule loads it now (~20 ms, once). (Not _node.ts: this file
+  // is shipped as source text, and imports nothing.)
+  const now = () =>
     v8 ??= (globalThis as unknown as {
       process: { getBuiltinModule(name: string): V8 };
-    }).process.getBuiltinModule("node:v8"), () => v8 !== undefined);
+    }).process.getBuiltinModule("node:v8");
+  const channel = makeCodec(P, now, () => v8 !== undefined);
   const endpoint: Endpoint = {
     onmessage: null,
     postMessage(message) {

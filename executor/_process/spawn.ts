@@ -1,8 +1,9 @@
 // Runs on the pool side: a process worker is a `deno` child running
 // `workerMain` connected by `connectStdio`, reached through framed
-// `node:v8` messages on its stdin and stdout. A dead child, garbage on the
+// messages (codec.ts) on its stdin and stdout. A dead child, garbage on the
 // channel, or a channel lost while the child lives, is reported as `died`.
-import * as v8 from "node:v8";
+import { nodeBuiltin } from "../_node.ts";
+import type { V8 } from "./codec.ts";
 import { type FromWorker, PROTOCOL } from "../_protocol.ts";
 import { workerSource } from "../_worker/source.ts";
 import type {
@@ -37,8 +38,18 @@ const PROGRAM_URL = `data:application/javascript,${
   encodeURIComponent(`(${loadFromStdin})();`)
 }`;
 let sourceFrame: Uint8Array | undefined;
-// This side has node:v8 loaded: JSON goes only for small messages.
-const channel = codec(PROTOCOL, () => v8, () => true);
+// node:v8 is imported once a process pool is made, not with this module
+// (_node.ts); a message JSON cannot carry before the import is done loads it
+// at once.
+let v8: V8 | undefined;
+let loadingV8: Promise<unknown> | undefined;
+const loadV8 = () =>
+  loadingV8 ??= import("node:v8").then((module) => v8 ??= module);
+const channel = codec(
+  PROTOCOL,
+  () => v8 ??= nodeBuiltin<V8>("node:v8"),
+  () => v8 !== undefined,
+);
 
 function workerSourceFrame(): Uint8Array {
   sourceFrame ??= framing().encode(
@@ -87,6 +98,7 @@ export function permissionFlags(
 export function processSpawner(
   options: { flags: string[]; memoryLimit?: number; scoped: boolean },
 ): SpawnWorker & { close(): Promise<void> } {
+  loadV8();
   let reaper: Reaper | undefined;
   const args = [
     "run",
@@ -195,6 +207,7 @@ class ChildWorker implements WorkerHandle {
         const { done, value: chunk } = await reader.read();
         if (done) break;
         for (const frame of this.#frames.decode(chunk)) {
+          if (channel.needsV8(frame)) await loadV8();
           const message = channel.decode(frame) as FromWorker;
           if (this.#alive) this.#events.message(message);
         }

@@ -4,7 +4,8 @@
 // set (Deno ignores `deno.permissions` here), so it serves only pools that
 // inherit the program's permissions. Reached, like a Web Worker, through a
 // private MessagePort (a Web MessagePort under Deno's node:worker_threads).
-import { Worker } from "node:worker_threads";
+import type { Worker as NodeWorker } from "node:worker_threads";
+import { nodeBuiltin } from "../_node.ts";
 import { privateChannel } from "./channel.ts";
 import { workerSource } from "../_worker/source.ts";
 import type { SpawnWorker } from "../_pool/transport.ts";
@@ -40,6 +41,9 @@ export function nodeThreadSpawner(
     ? undefined
     : { maxOldGenerationSizeMb: memoryLimit };
   return ({ name, initializer, initargs }, events) => {
+    const { Worker } = nodeBuiltin<typeof import("node:worker_threads")>(
+      "node:worker_threads",
+    );
     const worker = new Worker(workerUrl(), { name, resourceLimits });
     const channel = privateChannel(events);
     let stopped = false;
@@ -56,7 +60,9 @@ export function nodeThreadSpawner(
     });
     // A Web MessagePort: Deno's node:worker_threads carries it as is.
     const port = channel.workerPort;
-    const transfer = [port] as unknown as Parameters<Worker["postMessage"]>[1];
+    const transfer = [port] as unknown as Parameters<
+      NodeWorker["postMessage"]
+    >[1];
     worker.postMessage(
       { port, initializer, initargs, scoped: false, timerPump: true },
       transfer,

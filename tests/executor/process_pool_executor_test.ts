@@ -307,3 +307,19 @@ for (const permissions of ["none", "inherit"] as const) {
     }
   });
 }
+
+// The pool side imports node:v8 when a process pool is made (_node.ts), not
+// with mod.ts: in a fresh program, what only node:v8 carries still goes both
+// ways from the first task on.
+Deno.test("ProcessPoolExecutor carries what only node:v8 does both ways, in a fresh program", async () => {
+  const run = await runProgram(`
+import { ProcessPoolExecutor } from "MOD";
+const pool = new ProcessPoolExecutor({ maxWorkers: 1 });
+const back = pool.submit((m: Map<number, number>) => new Set(m.keys()), new Map([[1, 2]]));
+console.log([...await back.result()]);
+await pool.shutdown();
+`);
+  assert.equal(run.stderr, "");
+  assert.equal(run.stdout, "[ 1 ]\n");
+  assert.equal(run.code, 0);
+});
