@@ -60,6 +60,13 @@ export function codec(
   const BUDGET = 256;
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
+  // Taken now, before any task runs: a task that replaces a global of these
+  // must not change the channel.
+  const { parse, stringify } = JSON;
+  const { getOwnPropertyDescriptors, getPrototypeOf, keys } = Object;
+  const { isArray } = Array;
+  const OBJECT = Object.prototype;
+  const ARRAY = Array.prototype;
   let budget = 0;
   let escaped = false;
   const seen = new Set<object>();
@@ -67,7 +74,7 @@ export function codec(
   // An escaped string: NUL, a letter, then a payload.
   const escape = (letter: string, payload = ""): string => {
     escaped = true;
-    return JSON.stringify(`\u0000${letter}${payload}`);
+    return stringify(`\u0000${letter}${payload}`);
   };
   const unescape = (text: string): unknown => {
     switch (text[1]) {
@@ -96,7 +103,7 @@ export function codec(
         budget -= value.length >> 6;
         return value.charCodeAt(0) === 0
           ? escape("s", value)
-          : JSON.stringify(value);
+          : stringify(value);
       case "number":
         if (value !== value) return escape("N");
         if (value === Infinity) return escape("I");
@@ -113,13 +120,13 @@ export function codec(
         if (value === null) return "null";
         if (seen.has(value)) return undefined;
         seen.add(value);
-        return Array.isArray(value) ? array(value) : object(value);
+        return isArray(value) ? array(value) : object(value);
       default:
         return undefined;
     }
   };
   const array = (value: unknown[]): string | undefined => {
-    if (Object.getPrototypeOf(value) !== Array.prototype) return undefined;
+    if (getPrototypeOf(value) !== ARRAY) return undefined;
     const n = value.length;
     let text = "[";
     for (let i = 0; i < n; i++) {
@@ -130,21 +137,21 @@ export function codec(
     }
     // No hole (checked above), so more keys than items are extra
     // properties, which structured clone keeps.
-    if (n > 0 && Object.keys(value).length !== n) return undefined;
+    if (n > 0 && keys(value).length !== n) return undefined;
     return text + "]";
   };
   const object = (value: object): string | undefined => {
-    const proto = Object.getPrototypeOf(value);
-    if (proto !== Object.prototype && proto !== null) return undefined;
-    const descriptors = Object.getOwnPropertyDescriptors(value);
+    const proto = getPrototypeOf(value);
+    if (proto !== OBJECT && proto !== null) return undefined;
+    const descriptors = getOwnPropertyDescriptors(value);
     let text = "{";
-    for (const key of Object.keys(descriptors)) {
+    for (const key of keys(descriptors)) {
       const descriptor = descriptors[key];
       if (!descriptor.enumerable) continue;
       if (!("value" in descriptor)) return undefined;
       const item = json(descriptor.value);
       if (item === undefined) return undefined;
-      text += (text.length === 1 ? "" : ",") + JSON.stringify(key) + ":" +
+      text += (text.length === 1 ? "" : ",") + stringify(key) + ":" +
         item;
     }
     return text + "}";
@@ -153,7 +160,7 @@ export function codec(
   // (the worker's outbox): its getter says whose value is being cloned,
   // just before that value is, as when node:v8 serializes it.
   const message = (value: unknown): string | undefined => {
-    if (!Array.isArray(value) || value[0] !== P.RESULTS) return json(value);
+    if (!isArray(value) || value[0] !== P.RESULTS) return json(value);
     const { SIZE, STATUS } = P.RESULT;
     seen.add(value);
     let text = "[" + P.RESULTS;
@@ -175,7 +182,7 @@ export function codec(
     }
     if (value === null || typeof value !== "object") return value;
     const record = value as Record<string, unknown>;
-    for (const key of Object.keys(record)) {
+    for (const key of keys(record)) {
       const item = record[key];
       const revived = revive(item);
       if (revived === item) continue;
@@ -204,8 +211,8 @@ export function codec(
     },
     decode(body) {
       if (body[0] === V8_TAG) return v8().deserialize(body);
-      if (body[0] !== ESCAPED_TAG) return JSON.parse(decoder.decode(body));
-      return revive(JSON.parse(decoder.decode(body.subarray(1))));
+      if (body[0] !== ESCAPED_TAG) return parse(decoder.decode(body));
+      return revive(parse(decoder.decode(body.subarray(1))));
     },
   };
 }

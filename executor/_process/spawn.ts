@@ -31,7 +31,7 @@ const NAMES = [
   "import",
 ] as const;
 
-// The child program is a few hundred bytes of data: URL, so it loads with no
+// The child program is a ~2 KB data: URL, so it loads with no
 // permission and from wherever this module was imported from. It reads the
 // worker side from the first frame on its stdin (loader.ts).
 const PROGRAM_URL = `data:application/javascript,${

@@ -323,3 +323,26 @@ await pool.shutdown();
   assert.equal(run.stdout, "[ 1 ]\n");
   assert.equal(run.code, 0);
 });
+
+Deno.test("ProcessPoolExecutor's channel survives a task that replaces JSON and Object functions", async () => {
+  await using pool = new ProcessPoolExecutor({ maxWorkers: 1 });
+  const vandal = pool.submit(() => {
+    JSON.stringify = () => "garbage";
+    JSON.parse = () => 42;
+    Object.keys = () => [];
+    Array.isArray = ((_: unknown) => false) as typeof Array.isArray;
+    return { a: [1, 2] };
+  });
+  assert.deepStrictEqual(
+    await deadline(vandal.result(), WAIT, "vandal"),
+    { a: [1, 2] },
+  );
+  assert.deepStrictEqual(
+    await deadline(
+      pool.submit((x: number[]) => ({ x }), [3]).result(),
+      WAIT,
+      "next",
+    ),
+    { x: [3] },
+  );
+});
