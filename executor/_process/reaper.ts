@@ -52,28 +52,49 @@ export interface Reaper {
   close(): Promise<void>;
 }
 
-/** Which reaper to start: `"auto"` is the shell one when it may run. */
+/**
+ * Which reaper to start: `"auto"` is the shell one when the program may run
+ * the shell and the shell is there (a distroless image has none), else the
+ * deno one.
+ */
 export type ReaperKind = "auto" | "sh" | "deno";
 
-/** Starts a reaper; it does not keep the program alive. */
-export function startReaper(kind: ReaperKind = "auto"): Reaper {
-  if (kind === "auto") kind = canRunShell() ? "sh" : "deno";
-  const [command, args] = kind === "sh"
-    ? ["/bin/sh", ["-c", SH_REAPER]]
-    : [Deno.execPath(), [
+/**
+ * Starts a reaper; it does not keep the program alive.
+ *
+ * @param kind Which one.
+ * @param shell The shell's path (a test names one that is not there).
+ */
+export function startReaper(
+  kind: ReaperKind = "auto",
+  shell = "/bin/sh",
+): Reaper {
+  const spawn = (command: string, args: string[]) =>
+    new Deno.Command(command, {
+      args,
+      stdin: "piped",
+      stdout: "null",
+      stderr: "inherit",
+    }).spawn();
+  const deno = () =>
+    spawn(Deno.execPath(), [
       "run",
       "--no-prompt",
       "--no-config",
       "--quiet",
       "--allow-run",
       `data:application/javascript;base64,${btoa(`(${reaperMain})();`)}`,
-    ]];
-  const child = new Deno.Command(command, {
-    args,
-    stdin: "piped",
-    stdout: "null",
-    stderr: "inherit",
-  }).spawn();
+    ]);
+  let child: Deno.ChildProcess;
+  if (kind === "deno" || (kind === "auto" && !canRun(shell))) child = deno();
+  else {
+    try {
+      child = spawn(shell, ["-c", SH_REAPER]);
+    } catch (error) {
+      if (kind === "sh") throw error;
+      child = deno();
+    }
+  }
   // It must not keep this program alive.
   child.unref();
   const writer = child.stdin.getWriter();
@@ -92,11 +113,11 @@ export function startReaper(kind: ReaperKind = "auto"): Reaper {
   };
 }
 
-function canRunShell(): boolean {
+function canRun(shell: string): boolean {
   if (Deno.build.os === "windows") return false;
   const { state } = Deno.permissions.querySync({
     name: "run",
-    command: "/bin/sh",
+    command: shell,
   });
   return state === "granted";
 }

@@ -14,12 +14,19 @@ function idle(): Deno.ChildProcess {
   }).spawn();
 }
 
-for (const kind of ["sh", "deno"] as const) {
-  Deno.test(`the ${kind} reaper kills the children it watches when its stdin ends, and no other`, async () => {
+// "auto" with no shell at the path: a distroless image; the deno one.
+for (
+  const [kind, shell] of [
+    ["sh", undefined],
+    ["deno", undefined],
+    ["auto", "/nonexistent/sh"],
+  ] as const
+) {
+  Deno.test(`the ${kind} reaper${shell ? ` (no ${shell})` : ""} kills the children it watches when its stdin ends, and no other`, async () => {
     const watched = idle();
     const forgotten = idle();
     try {
-      const reaper = startReaper(kind);
+      const reaper = startReaper(kind, shell);
       reaper.watch(forgotten.pid);
       reaper.watch(watched.pid);
       reaper.forget(forgotten.pid);
