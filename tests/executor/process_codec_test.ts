@@ -157,3 +157,15 @@ Deno.test("process codec: a getter's throw reaches the caller", () => {
   };
   assert.throws(() => loaded.encode([PROTOCOL.RUN, 1, hostile]), SyntaxError);
 });
+
+Deno.test("process codec: deep nesting comes back, by either path", () => {
+  // node:v8's own serializer overflows its stack near 3,000 levels.
+  let deep: unknown = null;
+  for (let i = 0; i < 2_000; i++) deep = { next: deep };
+  for (const c of [loaded, unloaded]) {
+    let depth = 0;
+    let v = roundTrip(c, deep).value as { next: unknown } | null;
+    for (; v; v = v.next as typeof v) depth++;
+    assert.equal(depth, 2_000);
+  }
+});
