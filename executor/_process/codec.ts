@@ -42,7 +42,7 @@ export interface Codec {
  *
  * @param P The protocol: a RESULTS record's status may be an outbox mark,
  * whose getter must run when the status is serialized.
- * @param v8 node:v8, loaded by the time it is called.
+ * @param v8 Gives node:v8, loading it at once if it is not loaded yet.
  * @param v8Loaded Whether node:v8 is loaded: until it is, JSON takes any
  * message it carries exactly, however big.
  */
@@ -65,6 +65,7 @@ export function codec(
   const { parse, stringify } = JSON;
   const { getOwnPropertyDescriptors, getPrototypeOf, keys } = Object;
   const { isArray } = Array;
+  const toBigInt = BigInt;
   const OBJECT = Object.prototype;
   const ARRAY = Array.prototype;
   let budget = 0;
@@ -89,7 +90,7 @@ export function codec(
       case "z":
         return -0;
       case "b":
-        return BigInt(text.slice(2));
+        return toBigInt(text.slice(2));
       default:
         return text.slice(2);
     }
@@ -109,13 +110,13 @@ export function codec(
         if (value === Infinity) return escape("I");
         if (value === -Infinity) return escape("i");
         if (value === 0 && 1 / value < 0) return escape("z");
-        return String(value);
+        return "" + value;
       case "boolean":
         return value ? "true" : "false";
       case "undefined":
         return escape("u");
       case "bigint":
-        return escape("b", String(value));
+        return escape("b", "" + value);
       case "object":
         if (value === null) return "null";
         if (seen.has(value)) return undefined;
