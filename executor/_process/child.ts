@@ -96,7 +96,8 @@ export function connectStdio(
       }
       // What came is handled (a task that awaits is still running): time
       // to load node:v8, off the first task's way.
-      if (loading === undefined) setTimeout(load, 0);
+      // (A failure shows where a message needs it.)
+      if (loading === undefined) setTimeout(() => load().catch(() => {}), 0);
       const n = await read(chunk);
       // The pool is gone: so is this worker.
       if (n === null) return exit(0);

@@ -98,7 +98,8 @@ export function permissionFlags(
 export function processSpawner(
   options: { flags: string[]; memoryLimit?: number; scoped: boolean },
 ): SpawnWorker & { close(): Promise<void> } {
-  loadV8();
+  // Started now, awaited where a message needs it (a failure shows there).
+  loadV8().catch(() => {});
   let reaper: Reaper | undefined;
   const args = [
     "run",
