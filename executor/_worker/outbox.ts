@@ -187,7 +187,7 @@ export class Outbox {
           return;
         } catch (error) {
           const at = this.#markedAt(message);
-          if (at < 0) return this.#postEach(message);
+          if (at < 0) return this.#postEach(message, transfer);
           if (error === this.#going && error !== undefined) {
             message.splice(at, SIZE);
           } else {
@@ -201,8 +201,9 @@ export class Outbox {
     }
   }
 
-  // The transfer list itself failed (a detached buffer): each result alone.
-  #postEach(message: unknown[]): void {
+  // The transfer list itself failed (a detached buffer): each result alone,
+  // with the part of the batch's list it holds.
+  #postEach(message: unknown[], transfer: Transferable[]): void {
     const P = this.#P, { SIZE, STATUS, VALUE } = P.RESULT;
     for (let i = 1; i < message.length; i += SIZE) {
       const one = [P.RESULTS, ...message.slice(i, i + SIZE)];
@@ -211,7 +212,7 @@ export class Outbox {
       try {
         this.#endpoint.postMessage(
           one as FromWorker,
-          this.#transferIn(one[1 + VALUE]),
+          Outbox.#transferIn(one[1 + VALUE], transfer),
         );
       } catch (error) {
         one[1 + STATUS] = P.ERROR;
@@ -221,8 +222,8 @@ export class Outbox {
     }
   }
 
-  // The transfer list entries a value holds.
-  #transferIn(value: unknown): Transferable[] {
+  // The entries of `transfer` that a value holds.
+  static #transferIn(value: unknown, transfer: Transferable[]): Transferable[] {
     const holds = (v: unknown, t: Transferable, seen: Set<unknown>) => {
       if (v === t) return true;
       if (v === null || typeof v !== "object" || seen.has(v)) return false;
@@ -230,7 +231,7 @@ export class Outbox {
       if (ArrayBuffer.isView(v)) return v.buffer === t;
       return Object.values(v).some((w): boolean => holds(w, t, seen));
     };
-    return this.#transfers.filter((t) => holds(value, t, new Set()));
+    return transfer.filter((t) => holds(value, t, new Set()));
   }
 
   // A value whose cloning runs no code of the task's.

@@ -159,12 +159,15 @@ export interface Engine extends AsyncDisposable {
    *
    * @param options.maxLen trims the stream to about this many entries
    * (MAXLEN ~), for streams nobody deletes from, such as replies.
-   * @returns its id.
+   * @param options.noCreate adds nothing if the stream does not exist
+   * (NOMKSTREAM): for a stream its owner made and may have deleted, so a
+   * writer never re-creates it without its time-to-live.
+   * @returns its id, or "" when `noCreate` found no stream.
    */
   add(
     stream: string,
     fields: Fields,
-    options?: { maxLen?: number },
+    options?: { maxLen?: number; noCreate?: boolean },
   ): Promise<string>;
   /** Appends entries in one pipelined write; returns their ids in order. */
   addMany(
@@ -271,9 +274,31 @@ export interface Engine extends AsyncDisposable {
   ): Promise<number>;
   /**
    * Marks `member` of the sorted set `key` alive for `ttlMs` more, by
-   * Redis's clock (the machines' clocks may differ).
+   * Redis's clock (the machines' clocks may differ); the set itself expires
+   * `keyTtlMs` after the last announcement of any member.
    */
-  announce(key: string, member: string, ttlMs: number): Promise<void>;
+  announce(
+    key: string,
+    member: string,
+    ttlMs: number,
+    keyTtlMs: number,
+  ): Promise<void>;
+  /**
+   * Sets the time-to-live of `keys` (those that exist) to `ttlMs`, in one
+   * write: what an owner made for itself, renewed while it lives.
+   */
+  expire(keys: readonly string[], ttlMs: number): Promise<void>;
+  /**
+   * Removes the consumers of `group` that hold no entry and have not read
+   * for `idleMs`: those of nodes that died without leaving.
+   *
+   * @returns how many it removed.
+   */
+  sweepConsumers(
+    stream: string,
+    group: string,
+    idleMs: number,
+  ): Promise<number>;
   /** The members of `key` whose ttl has not run out; drops the others. */
   alive(key: string): Promise<string[]>;
   /** Removes `member` from the sorted set `key`. */
@@ -432,7 +457,29 @@ const ANNOUNCE_SCRIPT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
+`;
+
+// sweepConsumers: a consumer that holds nothing and has not read for long is
+// a node that died without leaving (a live node reads at least once a
+// second). Removing a live one would cost nothing: its next read re-creates
+// it.
+const SWEEP_SCRIPT = `
+local removed = 0
+for _, consumer in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+  local name, pending, idle
+  for i = 1, #consumer, 2 do
+    if consumer[i] == 'name' then name = consumer[i + 1] end
+    if consumer[i] == 'pending' then pending = tonumber(consumer[i + 1]) end
+    if consumer[i] == 'idle' then idle = tonumber(consumer[i + 1]) end
+  end
+  if pending == 0 and idle >= tonumber(ARGV[2]) then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], name)
+    removed = removed + 1
+  end
+end
+return removed
 `;
 const ALIVE_SCRIPT = `
 local t = redis.call('TIME')
@@ -605,6 +652,7 @@ class RedisEngine implements Engine {
   readonly #extend: Script;
   readonly #announce: Script;
   readonly #alive: Script;
+  readonly #sweep: Script;
   readonly #connectTimeout: number;
   readonly #backoff: Backoff;
   #up = false;
@@ -622,6 +670,7 @@ class RedisEngine implements Engine {
       extend: Script;
       announce: Script;
       alive: Script;
+      sweep: Script;
     },
   ) {
     this.#backoff = backoff;
@@ -634,6 +683,7 @@ class RedisEngine implements Engine {
     this.#extend = scripts.extend;
     this.#announce = scripts.announce;
     this.#alive = scripts.alive;
+    this.#sweep = scripts.sweep;
   }
 
   get up(): boolean {
@@ -869,22 +919,27 @@ class RedisEngine implements Engine {
     }
   }
 
-  #addArgs(stream: string, fields: Fields, maxLen?: number): Arg[] {
+  #addArgs(
+    stream: string,
+    fields: Fields,
+    maxLen?: number,
+    noCreate?: boolean,
+  ): Arg[] {
     const trim = maxLen === undefined ? [] : ["MAXLEN", "~", String(maxLen)];
-    return ["XADD", stream, ...trim, "*", ...fieldArgs(fields)];
+    const create = noCreate ? ["NOMKSTREAM"] : [];
+    return ["XADD", stream, ...create, ...trim, "*", ...fieldArgs(fields)];
   }
 
   async add(
     stream: string,
     fields: Fields,
-    options: { maxLen?: number } = {},
+    options: { maxLen?: number; noCreate?: boolean } = {},
   ): Promise<string> {
-    return text(
-      await this.#send(
-        this.#command,
-        this.#addArgs(stream, fields, options.maxLen),
-      ),
+    const id = await this.#send(
+      this.#command,
+      this.#addArgs(stream, fields, options.maxLen, options.noCreate),
     );
+    return id === null || id === undefined ? "" : text(id);
   }
 
   async addMany(
@@ -1038,8 +1093,34 @@ class RedisEngine implements Engine {
     return Number(await this.#send(this.#command, ["DEL", ...keys]));
   }
 
-  async announce(key: string, member: string, ttlMs: number): Promise<void> {
-    await this.#eval(this.#announce, [key], [member, String(ttlMs)]);
+  async announce(
+    key: string,
+    member: string,
+    ttlMs: number,
+    keyTtlMs: number,
+  ): Promise<void> {
+    await this.#eval(this.#announce, [key], [
+      member,
+      String(ttlMs),
+      String(Math.ceil(keyTtlMs)),
+    ]);
+  }
+
+  async expire(keys: readonly string[], ttlMs: number): Promise<void> {
+    const ms = String(Math.ceil(ttlMs));
+    await Promise.all(
+      keys.map((key) => this.#send(this.#command, ["PEXPIRE", key, ms])),
+    );
+  }
+
+  async sweepConsumers(
+    stream: string,
+    group: string,
+    idleMs: number,
+  ): Promise<number> {
+    return Number(
+      await this.#eval(this.#sweep, [stream], [group, String(idleMs)]),
+    );
   }
 
   async alive(key: string): Promise<string[]> {
@@ -1172,6 +1253,7 @@ export async function connect(
       extend: await script(EXTEND_SCRIPT),
       announce: await script(ANNOUNCE_SCRIPT),
       alive: await script(ALIVE_SCRIPT),
+      sweep: await script(SWEEP_SCRIPT),
     },
   );
   engine.watch(command);

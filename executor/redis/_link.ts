@@ -5,6 +5,7 @@
 // it waits for, never hangs), and a first connection that fails is retried
 // by the next `connect()`.
 import { connect, type Engine, EngineError } from "./_engine.ts";
+import { Lifetime } from "./_lifetime.ts";
 
 /** What a link connects to. */
 export interface LinkOptions {
@@ -35,15 +36,19 @@ export class Link {
   readonly #events: LinkEvents;
   /** host:port, for messages: never the credentials. */
   readonly where: string;
+  /**
+   * The timers and waits of whoever uses this link: all ended by `close()`,
+   * so none outlives it whatever Redis does.
+   */
+  readonly lifetime: Lifetime = new Lifetime();
   #engine: Engine | undefined;
   #connecting: Promise<Engine> | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
-  // Set while the engine is down: the timer that declares the loss.
-  #lostTimer: ReturnType<typeof setTimeout> | undefined;
+  // Set while the engine is down: clears the timer that declares the loss.
+  #lostTimer: (() => void) | undefined;
   // Whoever waits for the engine to be up again (or the link closed).
   #upWaiters = Promise.withResolvers<void>();
-  readonly #closedWait = Promise.withResolvers<void>();
   // Resolved once Redis has been unreachable for connectTimeout (or the
   // link closed); a new one after each recovery.
   #lostWait = Promise.withResolvers<void>();
@@ -121,7 +126,7 @@ export class Link {
     if (this.#closed || this.#lostTimer !== undefined) return;
     this.#generation++;
     const { connectTimeout } = this.#options;
-    this.#lostTimer = setTimeout(() => {
+    this.#lostTimer = this.lifetime.timer(connectTimeout, () => {
       this.#lost = true;
       this.#lostWait.resolve();
       this.#events.lost(
@@ -130,12 +135,12 @@ export class Link {
           { cause },
         ),
       );
-    }, connectTimeout);
+    });
   }
 
   #up(engine: Engine): void {
     if (this.#closed) return;
-    clearTimeout(this.#lostTimer);
+    this.#lostTimer?.();
     this.#lostTimer = undefined;
     if (this.#lost) {
       this.#lost = false;
@@ -166,14 +171,7 @@ export class Link {
    * holds up `close()`.
    */
   pause(ms: number): Promise<void> {
-    if (this.#closed) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.#closedWait.promise.then(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    return this.lifetime.sleep(ms);
   }
 
   /** Closes the engine (waiting for a first connection in flight). */
@@ -184,10 +182,9 @@ export class Link {
 
   async #close(): Promise<void> {
     this.#closed = true;
-    clearTimeout(this.#lostTimer);
+    this.lifetime.end();
     this.#lostTimer = undefined;
     this.#upWaiters.resolve();
-    this.#closedWait.resolve();
     this.#lostWait.resolve();
     await this.#connecting?.catch(() => {});
     await this.#engine?.close();

@@ -42,11 +42,13 @@ export class NodeOutbox {
   #acks: Ack[] = [];
   // "started" replies not sent yet, by task key.
   readonly #started = new Map<string, { executorId: string; reply: Reply }>();
-  #startedTimer: ReturnType<typeof setTimeout> | undefined;
+  // Clears the timer that sends the "started" replies, while one is armed.
+  #startedTimer: (() => void) | undefined;
   #flushScheduled = false;
   // Flushes in flight, and whoever waits for none.
   #sending = 0;
   #idle: PromiseWithResolvers<void> | undefined;
+  #discarded = false;
 
   constructor(link: Link, queue: string) {
     this.#link = link;
@@ -59,14 +61,14 @@ export class NodeOutbox {
       executorId,
       reply: { kind: "started", taskId, nodeId },
     });
-    this.#startedTimer ??= setTimeout(() => {
+    this.#startedTimer ??= this.#link.lifetime.timer(STARTED_DELAY_MS, () => {
       this.#startedTimer = undefined;
       for (const { executorId, reply } of this.#started.values()) {
         this.#push(executorId, reply);
       }
       this.#started.clear();
       this.#schedule();
-    }, STARTED_DELAY_MS);
+    });
   }
 
   /**
@@ -101,7 +103,7 @@ export class NodeOutbox {
       this.#started.delete(taskKey(executorId, reply.taskId)) &&
       this.#started.size === 0
     ) {
-      clearTimeout(this.#startedTimer);
+      this.#startedTimer?.();
       this.#startedTimer = undefined;
     }
     this.#push(executorId, reply);
@@ -114,9 +116,9 @@ export class NodeOutbox {
     this.#schedule();
   }
 
-  /** Resolves once nothing waits to be sent. */
+  /** Resolves once nothing waits to be sent, or it was discarded. */
   async drained(): Promise<void> {
-    while (this.#pending()) {
+    while (this.#pending() && !this.#discarded) {
       this.#idle ??= Promise.withResolvers<void>();
       await this.#idle.promise;
     }
@@ -124,12 +126,16 @@ export class NodeOutbox {
 
   /** Drops what was not sent, and the started timer. */
   discard(): void {
-    clearTimeout(this.#startedTimer);
+    // A flush may still be in flight: drained() must not wait for it (it
+    // would await a resolved promise in a loop, starving the event loop).
+    this.#discarded = true;
+    this.#startedTimer?.();
     this.#startedTimer = undefined;
     this.#started.clear();
     this.#replies.clear();
     this.#acks = [];
     this.#idle?.resolve();
+    this.#idle = undefined;
   }
 
   #pending(): boolean {
@@ -161,9 +167,11 @@ export class NodeOutbox {
     this.#sending++;
     // Issued in one turn: one write, the replies ahead of the XACK.
     const sent: Promise<unknown>[] = [...replies].map(([executorId, list]) =>
+      // noCreate: an executor that left (or died, and its stream expired)
+      // is not answered; its stream is not made again, to stay for ever.
       engine.add(replyStream(this.#queue, executorId), {
         [FIELD.REPLIES]: encodeReplies(list),
-      })
+      }, { noCreate: true })
     );
     const ids = acks.map((ack) => ack.entryId);
     sent.push(

@@ -58,6 +58,17 @@ const ERROR_PAUSE_MS = 1_000;
 // stats(); one that stops announcing counts as gone after NODE_TTL_MS.
 const ANNOUNCE_EVERY_MS = 1_000;
 const NODE_TTL_MS = 3_000;
+// What a node made for itself (its control stream) and the queue's set of
+// live nodes expire this long after the last announcement: a node killed
+// without closing leaves nothing for good.
+const OWN_TTL_MS = 60_000;
+// How often a node removes the group's consumers of nodes that died without
+// leaving, and how long such a consumer must have been silent.
+const SWEEP_EVERY_MS = 60_000;
+const SWEEP_IDLE_MS = 60_000;
+// The control stream's marker group: it exists only so that the stream can
+// be made empty (XGROUP CREATE … MKSTREAM), and given a time-to-live.
+const CONTROL_MARK = "node";
 
 /** A task this node holds, from its delivery to its acknowledgement. */
 interface Held {
@@ -90,8 +101,10 @@ export class Runner {
   // The read loop waits here while it has no room.
   #freed: PromiseWithResolvers<void> | undefined;
   #lastClaim = -Infinity;
-  #extendTimer: ReturnType<typeof setTimeout> | undefined;
-  #announceTimer: ReturnType<typeof setTimeout> | undefined;
+  #lastSweep = -Infinity;
+  // Clears the pending lease extension, if one is armed.
+  #extendTimer: (() => void) | undefined;
+  #announceTimer: (() => void) | undefined;
   #announcing: Promise<void> | undefined;
   readonly #member: string;
   #closing = false;
@@ -112,21 +125,31 @@ export class Runner {
   /** Creates the group (if needed) and starts reading. */
   async start(engine: Engine): Promise<void> {
     await engine.createGroup(this.#stream, GROUP);
+    // Made here, so executors never make it (they add with noCreate).
+    await engine.createGroup(this.#control, CONTROL_MARK);
+    await engine.expire([this.#control], OWN_TTL_MS);
     this.#loops = [this.#readTasks(engine), this.#readControl(engine)];
     this.#announce(engine);
   }
 
   // Tells the executors' stats() this node and its workers are alive, now
-  // and every ANNOUNCE_EVERY_MS until it closes; a failed one is skipped.
+  // and every ANNOUNCE_EVERY_MS until it closes, and renews what it owns; a
+  // failed one is skipped.
   #announce(engine: Engine): void {
-    this.#announcing = engine
-      .announce(nodesKey(this.#options.queue), this.#member, NODE_TTL_MS)
-      .catch(() => {})
+    this.#announcing = Promise.all([
+      engine.announce(
+        nodesKey(this.#options.queue),
+        this.#member,
+        NODE_TTL_MS,
+        OWN_TTL_MS,
+      ),
+      engine.expire([this.#control], OWN_TTL_MS),
+    ]).then(() => {}, () => {})
       .finally(() => {
         if (this.#closing) return;
-        this.#announceTimer = setTimeout(
-          () => this.#announce(engine),
+        this.#announceTimer = this.#link.lifetime.timer(
           ANNOUNCE_EVERY_MS,
+          () => this.#announce(engine),
         );
       });
   }
@@ -140,17 +163,17 @@ export class Runner {
     this.#closing = true;
     this.#closingWait.resolve();
     this.#freed?.resolve();
-    clearTimeout(this.#announceTimer);
+    this.#announceTimer?.();
     await this.#loops[0];
     await this.#announcing;
-    clearTimeout(this.#announceTimer);
+    this.#announceTimer?.();
     const lost = this.#link.whenLost();
     if (this.#held.size > 0) {
       this.#emptied = Promise.withResolvers<void>();
       await Promise.race([this.#emptied.promise, lost]);
     }
     await Promise.race([this.#outbox.drained(), lost]);
-    clearTimeout(this.#extendTimer);
+    this.#extendTimer?.();
     this.#outbox.discard();
     for (const held of this.#held.values()) {
       held.stopped = "lost";
@@ -173,9 +196,13 @@ export class Runner {
    * have restarted without it (then its tasks stop; their executors fail
    * them).
    */
-  back(): void {
+  back(engine: Engine): void {
+    // A Redis restarted empty lost the control stream: made again.
+    engine.createGroup(this.#control, CONTROL_MARK)
+      .then(() => engine.expire([this.#control], OWN_TTL_MS))
+      .catch(() => {});
     if (this.#held.size === 0) return;
-    clearTimeout(this.#extendTimer);
+    this.#extendTimer?.();
     this.#extendTimer = undefined;
     this.#extend().finally(() => this.#scheduleExtend());
   }
@@ -219,6 +246,10 @@ export class Runner {
           );
           this.#take(claimed.entries);
           continue;
+        }
+        if (performance.now() - this.#lastSweep >= SWEEP_EVERY_MS) {
+          this.#lastSweep = performance.now();
+          await engine.sweepConsumers(this.#stream, GROUP, SWEEP_IDLE_MS);
         }
         const blockMs = Math.min(READ_BLOCK_MS, CLAIM_EVERY_MS);
         this.#take(
@@ -383,10 +414,10 @@ export class Runner {
     for (const held of this.#held.values()) {
       lease = Math.min(lease, held.record.lease);
     }
-    this.#extendTimer = setTimeout(() => {
+    this.#extendTimer = this.#link.lifetime.timer(lease / 3, () => {
       this.#extendTimer = undefined;
       this.#extend().finally(() => this.#scheduleExtend());
-    }, lease / 3);
+    });
   }
 
   // Keeps what this node holds from being claimed. An entry it no longer

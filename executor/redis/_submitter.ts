@@ -61,6 +61,17 @@ const MARK_GROUP = "alive";
 // stats() reads the live nodes from Redis at most this often (in the
 // background: it returns what the last read found).
 const NODES_EVERY_MS = 1_000;
+// An executor with no task lets its program end, as a pool's idle workers
+// do: this long after its last future settles it closes its connection and
+// deletes its reply stream; the next submit connects again (a few ms).
+// Shorter lets a program end sooner; longer saves reconnects to a program
+// that submits in bursts.
+const IDLE_MS = 1_000;
+// The reply stream expires this long after the executor last renewed it
+// (every third of it while connected), so a program killed without shutdown
+// leaves nothing for good. Longer than connectTimeout: within an outage the
+// executor survives, its stream must not expire.
+const REPLY_TTL_MS = 60_000;
 
 /** One submitted task, until its future is done. */
 class RemoteTask {
@@ -75,8 +86,8 @@ class RemoteTask {
   ok = false;
   /** performance.now() at its start, as the node's replies tell it. */
   startedAt = 0;
-  /** Fails it when it could not be sent within connectTimeout. */
-  timer: ReturnType<typeof setTimeout> | undefined;
+  /** Clears the timer that fails it if it cannot be sent in time. */
+  timer: (() => void) | undefined;
   unwatch: (() => void) | undefined;
 
   constructor(
@@ -92,7 +103,15 @@ export class Submitter {
   /** This executor's id: its reply stream's name ends with it. */
   readonly id: string = crypto.randomUUID();
   readonly #options: SubmitterOptions;
-  readonly #link: Link;
+  // The connection: a new one after each idle spell (see IDLE_MS).
+  #link: Link;
+  // Each link's reply reader, until it ends.
+  readonly #readers = new Map<Link, Promise<void>>();
+  // Clears the idle timer, while one is armed.
+  #idleTimer: (() => void) | undefined;
+  // A link being closed after an idle spell; close() waits for it.
+  #parking: Promise<void> | undefined;
+  #closing = false;
   readonly #stream: string;
   readonly #replies: string;
   // Every task whose future is not done; by task id.
@@ -110,7 +129,6 @@ export class Submitter {
   #abandoned: string[] = [];
   // Removes and stops in flight; close() waits for them.
   readonly #inFlight = new Set<Promise<unknown>>();
-  #reader: Promise<void> | undefined;
   #drained: PromiseWithResolvers<void> | undefined;
   // For stats(): the counts, and the timings in fixed-size histograms.
   readonly #runTime = new Histogram();
@@ -133,18 +151,23 @@ export class Submitter {
     this.#options = options;
     this.#stream = taskStream(options.queue);
     this.#replies = replyStream(options.queue, this.id);
-    this.#link = new Link({
-      url: options.url,
-      connectTimeout: options.connectTimeout,
-      name: `concurrent-futures:executor:${this.id}`,
-    }, {
-      connected: (engine) => this.#connected(engine),
-      up: (engine) => this.#track(this.#back(engine)),
-      lost: (cause) => this.#lost(cause),
-    });
+    this.#link = this.#newLink();
     // Connect now, so the first task does not wait for it; a failure here is
     // retried by the first send.
     this.#link.connect().catch(() => {});
+  }
+
+  #newLink(): Link {
+    const link: Link = new Link({
+      url: this.#options.url,
+      connectTimeout: this.#options.connectTimeout,
+      name: `concurrent-futures:executor:${this.id}`,
+    }, {
+      connected: (engine) => this.#connected(link, engine),
+      up: (engine) => this.#track(this.#back(link, engine)),
+      lost: (cause) => this.#lost(cause),
+    });
+    return link;
   }
 
   /** How many tasks are queued and not started. */
@@ -190,6 +213,8 @@ export class Submitter {
     });
     this.#tasks.set(id, task);
     this.#queued++;
+    this.#idleTimer?.();
+    this.#idleTimer = undefined;
     future.addDoneCallback(() => this.#settled(task));
     if (signal !== undefined) this.#watch(task, signal);
     this.#unsent.push(task);
@@ -208,7 +233,9 @@ export class Submitter {
    */
   stats(): ExecutorStats {
     const now = performance.now();
-    if (now - this.#nodesAt >= NODES_EVERY_MS) this.#readNodes(now);
+    if (now - this.#nodesAt >= NODES_EVERY_MS && !this.#closing) {
+      this.#readNodes(now);
+    }
     let busyMs = this.#busyMs;
     for (const task of this.#running) busyMs += now - task.startedAt;
     const capacity = this.#workerMs + this.#workers * (now - this.#sampledAt);
@@ -229,7 +256,12 @@ export class Submitter {
 
   #readNodes(now: number): void {
     const engine = this.#link.engine;
-    if (this.#readingNodes || engine === undefined || !engine.up) return;
+    if (engine === undefined) {
+      // Idle (or not connected yet): connect, and read at the next call.
+      this.#link.connect().catch(() => {});
+      return;
+    }
+    if (this.#readingNodes || !engine.up) return;
     this.#readingNodes = true;
     this.#nodesAt = now;
     this.#track(
@@ -259,21 +291,60 @@ export class Submitter {
    * stream and closes the connection.
    */
   async close(): Promise<void> {
+    this.#closing = true;
+    this.#idleTimer?.();
     if (this.#tasks.size > 0) {
       this.#drained = Promise.withResolvers<void>();
       await this.#drained.promise;
     }
-    while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
-    const engine = this.#link.engine;
-    if (engine?.up) await engine.drop([this.#replies]).catch(() => {});
-    await this.#link.close();
-    await this.#reader;
+    await this.#retire(this.#link);
   }
 
-  async #connected(engine: Engine): Promise<void> {
+  // Idle: the connection closes soon, unless a task comes first.
+  #idleSoon(): void {
+    if (this.#tasks.size > 0 || this.#closing) return;
+    this.#idleTimer?.();
+    this.#idleTimer = this.#link.lifetime.timer(IDLE_MS, () => {
+      this.#idleTimer = undefined;
+      if (this.#tasks.size > 0 || this.#closing) return;
+      const link = this.#link;
+      this.#link = this.#newLink();
+      this.#parking = this.#retire(link);
+    });
+  }
+
+  // Ends a link: what is in flight first, then its reply stream (nothing of
+  // this executor's is left in Redis), its connections and its reader.
+  async #retire(link: Link): Promise<void> {
+    await this.#parking;
+    while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
+    const engine = link.engine;
+    if (engine?.up) await engine.drop([this.#replies]).catch(() => {});
+    await link.close();
+    await this.#readers.get(link);
+    this.#readers.delete(link);
+  }
+
+  async #connected(link: Link, engine: Engine): Promise<void> {
     // The reply stream, and its marker group, exist from the start.
     await engine.createGroup(this.#replies, MARK_GROUP);
-    this.#reader = this.#read(engine);
+    await engine.expire([this.#replies], this.#replyTtl());
+    this.#readers.set(link, this.#read(link, engine));
+    this.#renew(link, engine);
+    this.#idleSoon();
+  }
+
+  #replyTtl(): number {
+    return Math.max(REPLY_TTL_MS, 3 * this.#options.connectTimeout);
+  }
+
+  // Keeps the reply stream alive while this link is.
+  #renew(link: Link, engine: Engine): void {
+    const ttl = this.#replyTtl();
+    link.lifetime.timer(ttl / 3, () => {
+      engine.expire([this.#replies], ttl).catch(() => {})
+        .finally(() => this.#renew(link, engine));
+    });
   }
 
   #track(promise: Promise<unknown>): void {
@@ -306,12 +377,15 @@ export class Submitter {
       this.#busyMs += ms;
       this.#runTime.add(ms);
     } else this.#queued--;
-    clearTimeout(task.timer);
+    task.timer?.();
     task.unwatch?.();
     if (task.future.cancelled() && task.entryIds.length > 0) {
       this.#remove(task.entryIds);
     }
-    if (this.#tasks.size === 0) this.#drained?.resolve();
+    if (this.#tasks.size === 0) {
+      this.#drained?.resolve();
+      this.#idleSoon();
+    }
   }
 
   #remove(ids: string[]): void {
@@ -329,10 +403,11 @@ export class Submitter {
     if (engine === undefined) return;
     const stop: StopRecord = { kind: "stop", executorId: this.id, taskId };
     this.#track(
+      // noCreate: a node that left has no control stream to fill.
       engine.add(
         controlStream(this.#options.queue, nodeId),
         { [FIELD.CONTROL]: encode(stop) },
-        { maxLen: CONTROL_MAXLEN },
+        { maxLen: CONTROL_MAXLEN, noCreate: true },
       ),
     );
   }
@@ -342,9 +417,10 @@ export class Submitter {
     const batch = this.#unsent.filter((task) => !task.future.done());
     this.#unsent = [];
     if (batch.length === 0) return;
+    const link = this.#link;
     let engine: Engine;
     try {
-      engine = await this.#link.connect();
+      engine = await link.connect();
     } catch (error) {
       const message =
         `Cannot reach Redis at ${this.#link.where} within ${this.#options.connectTimeout} ms: the task was not sent`;
@@ -362,7 +438,7 @@ export class Submitter {
     } catch (error) {
       return this.#hold(batch, error);
     }
-    const generation = this.#link.generation;
+    const generation = link.generation;
     batch.forEach((task, i) => {
       task.entryIds.push(ids[i]);
       task.generation = generation;
@@ -390,7 +466,7 @@ export class Submitter {
     for (const task of batch) {
       if (task.future.done()) continue;
       const left = task.submittedAt + connectTimeout - performance.now();
-      task.timer ??= setTimeout(() => {
+      task.timer ??= this.#link.lifetime.timer(Math.max(0, left), () => {
         fail(
           task,
           new BrokenExecutorError(
@@ -398,7 +474,7 @@ export class Submitter {
             { cause: error },
           ),
         );
-      }, Math.max(0, left));
+      });
       this.#held.push(task);
     }
     this.#link.whenUp().then(() => this.#resend());
@@ -429,13 +505,14 @@ export class Submitter {
 
   // Redis is back: drop what was abandoned, fail what a Redis restarted
   // empty has lost, send what was held.
-  async #back(engine: Engine): Promise<void> {
-    const generation = this.#link.generation;
+  async #back(link: Link, engine: Engine): Promise<void> {
+    const generation = link.generation;
     if (this.#abandoned.length > 0) {
       this.#remove(this.#abandoned.splice(0));
     }
     const emptied = await engine.createGroup(this.#replies, MARK_GROUP);
     if (emptied) {
+      await engine.expire([this.#replies], this.#replyTtl());
       const error = new BrokenExecutorError(
         `Redis at ${this.#link.where} came back without its data (restarted without persistence?): the task was lost`,
       );
@@ -448,9 +525,9 @@ export class Submitter {
     this.#resend();
   }
 
-  async #read(engine: Engine): Promise<void> {
+  async #read(link: Link, engine: Engine): Promise<void> {
     let lastId = "0";
-    while (!this.#link.closed) {
+    while (!link.closed) {
       let read;
       try {
         read = await engine.readReplies(
@@ -460,11 +537,11 @@ export class Submitter {
           READ_COUNT,
         );
       } catch (error) {
-        if (this.#link.closed) return;
+        if (link.closed) return;
         if ((error as { kind?: string }).kind === "reply") {
-          await this.#link.pause(ERROR_PAUSE_MS);
+          await link.pause(ERROR_PAUSE_MS);
         }
-        await this.#link.whenUp();
+        await link.whenUp();
         continue;
       }
       lastId = read.lastId;

@@ -161,7 +161,7 @@ export class RedisNode implements AsyncDisposable {
       name: `concurrent-futures:node:${this.id}`,
     }, {
       connected: (engine) => this.#runner.start(engine),
-      up: () => this.#runner.back(),
+      up: (engine) => this.#runner.back(engine),
       lost: () => {},
     });
     this.#runner = new Runner(this.#link, state, {

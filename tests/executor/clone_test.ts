@@ -112,6 +112,44 @@ Deno.test("ThreadPoolExecutor.submit() fails only the task with the uncloneable 
   assert.equal(outcomes[2], "b");
 });
 
+Deno.test("ThreadPoolExecutor: when a batch's transfer list fails, the other results of the batch still arrive moved", async () => {
+  await using pool = new ThreadPoolExecutor({ maxWorkers: 1 });
+  // Each call keeps its buffer in the worker, so a later task can tell
+  // whether it was moved (detached there) or copied. Call 1 detaches its own
+  // buffer first: a transfer list holding it fails the whole batch's
+  // postMessage, and the results are then sent one by one.
+  const make = (i: number) => {
+    const buffer = new ArrayBuffer(8);
+    const kept = ((globalThis as { kept?: ArrayBuffer[] }).kept ??= []);
+    kept[i] = buffer;
+    if (i === 1) structuredClone(buffer, { transfer: [buffer] });
+    return { "@concurrent/futures:transfer": [buffer], value: { i, buffer } };
+  };
+  for await (const _ of pool.map(make, Array(200).fill(9))) {
+    // drain: tiny tasks, so the next ones travel and return in one batch
+  }
+  const futures = [0, 1, 2].map((i) => pool.submit(make, i));
+  const outcomes = await deadline(
+    Promise.all(futures.map((f) => f.result().then((v) => v, (e) => e))),
+    WAIT,
+    "results",
+  );
+  assert.equal(outcomes[0].i, 0);
+  assert.equal(outcomes[0].buffer.byteLength, 8);
+  assertDataCloneError(outcomes[1]);
+  assert.equal(outcomes[2].i, 2);
+  const lengths = await deadline(
+    pool.submit(() =>
+      (globalThis as unknown as { kept: ArrayBuffer[] }).kept.slice(0, 3)
+        .map((buffer) => buffer.byteLength)
+    ).result(),
+    WAIT,
+    "the worker's buffers",
+  );
+  // 0: detached in the worker, so moved (call 1 detached its own).
+  assert.deepEqual(lengths, [0, 0, 0]);
+});
+
 // ---------------------------------------------------------------- errors
 
 Deno.test("ThreadPoolExecutor.submit() brings back a task's error with name, message, worker-side stack and cause", async () => {

@@ -24,6 +24,8 @@ class FakeWorker {
   // How many tasks each RUN message carried.
   readonly batches: number[] = [];
   stopped = false;
+  // Resolves when the pool terminates it.
+  readonly whenStopped = Promise.withResolvers<void>();
 
   constructor(name: string, events: WorkerEvents) {
     this.name = name;
@@ -78,6 +80,7 @@ function fakePool(options: Partial<PoolOptions> = {}) {
         send: (message) => worker.receive(message),
         terminate: () => {
           worker.stopped = true;
+          worker.whenStopped.resolve();
         },
       };
     },
@@ -297,19 +300,19 @@ Deno.test("Pool.close() settles once every task is done and every worker stopped
   assert.deepEqual(await Promise.all(futures.map((f) => f.result())), [10, 20]);
 });
 
-Deno.test("Pool stops idle workers after idleTimeout", async () => {
-  const { pool, workers } = fakePool({ maxWorkers: 1, idleTimeout: 10 });
+Deno.test("Pool stops an idle worker once idleTimeout has passed, not before", async () => {
+  const IDLE = 50;
+  const { pool, workers } = fakePool({ maxWorkers: 1, idleTimeout: IDLE });
   submit(pool);
   await tick();
+  const idleSince = performance.now();
   workers[0].answer([1]);
-  await deadline(
-    new Promise<void>((resolve) => {
-      const poll = () => workers[0].stopped ? resolve() : setTimeout(poll, 5);
-      poll();
-    }),
-    1000,
-    "idle sweep",
-  );
+  assert.equal(workers[0].stopped, false);
+  assert.equal(pool.stats().workers, 1);
+  await deadline(workers[0].whenStopped.promise, 1000, "idle sweep");
+  const idle = performance.now() - idleSince;
+  assert.ok(idle >= IDLE - 1, `stopped after ${idle} ms idle`);
+  assert.equal(pool.stats().workers, 0);
   await pool.close(false);
 });
 

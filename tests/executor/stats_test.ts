@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import {
   CancelledError,
   ProcessPoolExecutor,
+  reportProgress,
   ThreadPoolExecutor,
 } from "../../mod.ts";
 import { Histogram } from "../../executor/_histogram.ts";
@@ -29,20 +30,17 @@ for (const { name, make } of executors) {
       [pool.stats().workers, pool.stats().queued, pool.stats().completed],
       [0, 0, 0],
     );
-    // Busy for a while, so the others wait in the queue.
+    // Busy for a while, so the others wait in the queue; it says when it
+    // has started (progress comes only from a running task).
     const blocker = pool.submit(async () => {
+      reportProgress("started");
       await new Promise((r) => setTimeout(r, 300));
       return "blocked";
     });
+    const started = Promise.withResolvers<void>();
+    blocker.addProgressCallback(() => started.resolve());
     const queued = [1, 2, 3].map((n) => pool.submit((x: number) => x, n));
-    await deadline(
-      new Promise<void>((ok) => {
-        const poll = () => blocker.running() ? ok() : setTimeout(poll, 5);
-        poll();
-      }),
-      WAIT,
-      "the blocker to start",
-    );
+    await deadline(started.promise, WAIT, "the blocker to start");
     let stats = pool.stats();
     assert.equal(stats.workers, 1);
     assert.equal(stats.busy, 1);
@@ -74,7 +72,9 @@ for (const { name, make } of executors) {
   });
 
   Deno.test(`${name}.stats() measures run and wait times and utilization`, async () => {
+    const before = performance.now();
     await using pool = make({ maxWorkers: 2 });
+    const made = performance.now();
     // Start both workers, so startup is not in the measured run times.
     await deadline(
       Promise.all(
@@ -92,15 +92,22 @@ for (const { name, make } of executors) {
     const futures = [1, 2, 3, 4].map(() => pool.submit(sleep, 100));
     await deadline(Promise.all(futures.map((f) => f.result())), WAIT, "run");
     const { runTime, waitTime, utilization } = pool.stats();
+    const now = performance.now();
     assert.equal(runTime.count, 6);
     assert.ok(runTime.max >= 100, `max ${runTime.max}`);
     assert.ok(runTime.p90 >= 95 && runTime.p90 < 1000, `p90 ${runTime.p90}`);
     // Two of the four waited for a worker about 100 ms.
     assert.ok(waitTime.max >= 90, `wait max ${waitTime.max}`);
     assert.ok(waitTime.p50 < 50, `wait p50 ${waitTime.p50}`);
+    // Busy worker-time over 2 workers × the pool's age: at least the 440
+    // ms the tasks slept, at most their run times plus their trips to and
+    // from a worker (1 ms each, at most), over an age between the test's
+    // two clocks.
+    const low = (2 * 20 + 4 * 100) / (2 * (now - before));
+    const high = (runTime.mean + 1) * runTime.count / (2 * (now - made));
     assert.ok(
-      utilization > 0 && utilization <= 1,
-      `utilization ${utilization}`,
+      utilization >= low && utilization <= high,
+      `utilization ${utilization}, expected ${low} to ${high}`,
     );
   });
 }

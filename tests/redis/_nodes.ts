@@ -35,6 +35,7 @@ export interface NodeSetup {
   permissions?: "none" | "inherit";
   allowModules?: string[];
   prefetch?: number;
+  connectTimeout?: number;
 }
 
 /** A node process; dispose it to stop it (SIGTERM, then wait). */
@@ -81,6 +82,9 @@ export async function startNode(
   }
   if (setup.prefetch !== undefined) {
     args.push("--prefetch", String(setup.prefetch));
+  }
+  if (setup.connectTimeout !== undefined) {
+    args.push("--connect-timeout", String(setup.connectTimeout));
   }
   const child = new Deno.Command("sh", {
     args: ["-c", WATCHDOG, "sh", Deno.execPath(), ...args],

@@ -1,5 +1,6 @@
-// A private `redis-server` per test: a free 127.0.0.1 port, persistence off,
-// a temp dir, and a watchdog so the server never outlives the test program.
+// A private `redis-server` per test: a free 127.0.0.1 port, persistence off
+// (or an append-only file, synced at every write, kept across restarts), a
+// temp dir, and a watchdog so the server never outlives the test program.
 //
 //   test program ──spawn──> sh (watchdog) ──&──> redis-server
 //        │ stdin pipe            │ reads stdin; on EOF (the program died,
@@ -29,14 +30,28 @@ export interface RedisServer extends AsyncDisposable {
   stop(): Promise<void>;
   /** Sends `signal` to the server process (not its watchdog). */
   kill(signal: Deno.Signal): void;
-  /** Waits for the old process to end, then serves the same port again. */
+  /**
+   * Waits for the old process to end, then serves the same port again: with
+   * `persist`, from the data it had; else empty.
+   */
   restart(): Promise<void>;
+}
+
+/** How to start a server. */
+export interface RedisServerOptions {
+  /**
+   * Keep the data in an append-only file synced at every write, so a
+   * restart — even after SIGKILL — comes back with it.
+   *
+   * @default {false}
+   */
+  persist?: boolean;
 }
 
 // Runs the server under `sh` (arguments: its temp dir, then the server's):
 // the first stdout line is its pid; stdin's end kills it and removes the dir
 // (fd 3 carries stdin into the background reader, which sh would otherwise
-// point at /dev/null).
+// point at /dev/null); REMOVE=0 keeps the dir for the next process.
 const WATCHDOG = `
 dir=$1
 shift
@@ -44,7 +59,7 @@ exec 3<&0
 redis-server "$@" </dev/null >/dev/null 3<&- &
 server=$!
 echo "$server"
-{ while read -r _ <&3; do :; done; kill -9 "$server" 2>/dev/null; rm -rf "$dir"; } &
+{ while read -r _ <&3; do :; done; kill -9 "$server" 2>/dev/null; [ "$REMOVE" = 0 ] || rm -rf "$dir"; } &
 reader=$!
 wait "$server"
 code=$?
@@ -54,7 +69,7 @@ exit "$code"
 
 interface Running {
   child: Deno.ChildProcess;
-  /** This process's own temp dir: a restart gets a new one. */
+  /** Its temp dir (without persist, a restart gets a new one). */
   dir: string;
   pid: number;
   stdin: WritableStreamDefaultWriter<Uint8Array>;
@@ -169,12 +184,23 @@ function logTail(dir: string): string {
  * @throws {Error} naming the port, the server's stderr and its log tail when it
  * does not answer PING within 10 s.
  */
-export async function startRedis(): Promise<RedisServer> {
+export async function startRedis(
+  options: RedisServerOptions = {},
+): Promise<RedisServer> {
+  const { persist = false } = options;
   const port = freePort();
   let current: Running | undefined;
+  // With persist, every process of this server uses one dir, removed at stop.
+  let kept: string | undefined;
 
   async function spawn(): Promise<void> {
-    const dir = await Deno.makeTempDir({ prefix: "concurrent-futures-redis-" });
+    const prefix = "concurrent-futures-redis-";
+    const dir = persist
+      ? kept ??= await Deno.makeTempDir({ prefix })
+      : await Deno.makeTempDir({ prefix });
+    const saving = persist
+      ? ["--appendonly", "yes", "--appendfsync", "always"]
+      : ["--appendonly", "no"];
     const child = new Deno.Command("sh", {
       args: [
         "-c",
@@ -187,8 +213,7 @@ export async function startRedis(): Promise<RedisServer> {
         "127.0.0.1",
         "--save",
         "",
-        "--appendonly",
-        "no",
+        ...saving,
         "--daemonize",
         "no",
         "--dir",
@@ -199,6 +224,7 @@ export async function startRedis(): Promise<RedisServer> {
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
+      env: { REMOVE: persist ? "0" : "1" },
     }).spawn();
     const stdout = firstLine(child.stdout);
     const stderr = readAll(child.stderr);
@@ -254,7 +280,9 @@ export async function startRedis(): Promise<RedisServer> {
     await running.stdin.close().catch(() => {});
     await running.exited;
     await Promise.all([running.stderr, running.stdout]);
-    await Deno.remove(running.dir, { recursive: true }).catch(() => {});
+    if (!persist) {
+      await Deno.remove(running.dir, { recursive: true }).catch(() => {});
+    }
   }
 
   await spawn();
@@ -274,6 +302,10 @@ export async function startRedis(): Promise<RedisServer> {
       stopped = true;
       if (current) await end(current);
       current = undefined;
+      if (kept !== undefined) {
+        await Deno.remove(kept, { recursive: true }).catch(() => {});
+        kept = undefined;
+      }
     },
     kill(signal) {
       if (current && !current.done) Deno.kill(current.pid, signal);

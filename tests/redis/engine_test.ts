@@ -13,6 +13,7 @@ import { fromRecord, toRecord } from "../../executor/_error_record.ts";
 import type { ErrorRecord, RawThrow } from "../../executor/_protocol.ts";
 import { deadline } from "../_deadline.ts";
 import { type RedisServer, requireRedis, startRedis } from "./_redis_server.ts";
+import { rawClient } from "./_cluster.ts";
 
 const ignore = !requireRedis();
 const S = "tasks";
@@ -546,6 +547,70 @@ Deno.test({
       entries.length >= 100 && entries.length < 1000,
       `${entries.length}`,
     );
+  },
+});
+
+Deno.test({
+  name:
+    "Engine.add() with noCreate adds to a stream that exists and makes none that does not",
+  ignore,
+  async fn() {
+    await using f = await setup();
+    assert.equal(
+      await f.engine.add("gone", { v: "x" }, { noCreate: true }),
+      "",
+    );
+    await using raw = await rawClient(f.redis.url);
+    assert.equal(await raw.command(["EXISTS", "gone"]), 0);
+    await f.engine.createGroup("here", "mark");
+    const id = await f.engine.add("here", { v: "x" }, { noCreate: true });
+    assert.match(id, /^\d+-\d+$/);
+    assert.equal(await raw.command(["XLEN", "here"]), 1);
+  },
+});
+
+Deno.test({
+  name:
+    "Engine.expire() sets a time-to-live on the keys that exist; announce() renews its set's",
+  ignore,
+  async fn() {
+    await using f = await setup();
+    await using raw = await rawClient(f.redis.url);
+    await f.engine.createGroup("own", "mark");
+    await f.engine.expire(["own", "missing"], 5_000);
+    const ttl = Number(await raw.command(["PTTL", "own"]));
+    assert.ok(ttl > 4_000 && ttl <= 5_000, `${ttl}`);
+    assert.equal(await raw.command(["EXISTS", "missing"]), 0);
+    await f.engine.announce("live", "node-1 2", 3_000, 7_000);
+    const setTtl = Number(await raw.command(["PTTL", "live"]));
+    assert.ok(setTtl > 6_000 && setTtl <= 7_000, `${setTtl}`);
+    assert.deepEqual(await f.engine.alive("live"), ["node-1 2"]);
+  },
+});
+
+Deno.test({
+  name:
+    "Engine.sweepConsumers() removes consumers that hold nothing and are idle, and keeps the others",
+  ignore,
+  async fn() {
+    await using f = await setup();
+    await f.engine.createGroup(S, G);
+    await f.engine.addMany(S, [task(1), task(2)]);
+    // "holder" keeps its entry; "gone" acknowledges its own.
+    assert.equal((await f.engine.read(S, G, "holder", 1, 0)).length, 1);
+    const [done] = await f.engine.read(S, G, "gone", 1, 0);
+    assert.equal(await f.engine.ack(S, G, [done.id]), 1);
+    await using raw = await rawClient(f.redis.url);
+    const names = async () =>
+      ((await raw.command(["XINFO", "CONSUMERS", S, G])) as {
+        name: unknown;
+      }[]).map((c) => String(c.name)).toSorted();
+    assert.deepEqual(await names(), ["gone", "holder"]);
+    // Not idle long enough: both stay.
+    assert.equal(await f.engine.sweepConsumers(S, G, 60_000), 0);
+    assert.deepEqual(await names(), ["gone", "holder"]);
+    assert.equal(await f.engine.sweepConsumers(S, G, 0), 1);
+    assert.deepEqual(await names(), ["holder"]);
   },
 });
 

@@ -57,11 +57,13 @@ Deno.test({
     "RedisExecutor.stats() counts its tasks, their times and the live nodes' workers",
   ignore,
   async fn() {
+    const began = performance.now();
     await using c = await cluster([{ maxWorkers: 2 }]);
     const empty = c.executor.stats();
     assert.equal(empty.completed + empty.failed + empty.cancelled, 0);
     assert.equal(empty.runTime.count, 0);
     await until(() => c.executor.stats().workers === 2, "2 workers seen");
+    const seen = performance.now();
     const values = await deadline(
       Promise.all(
         [1, 2, 3].map((n) => c.executor.submit((x: number) => x, n).result()),
@@ -106,7 +108,16 @@ Deno.test({
       stats.runTime.max >= 700,
       `the gates ran ${stats.runTime.max} ms`,
     );
-    assert.ok(stats.utilization > 0 && stats.utilization <= 1);
+    // Utilization is busy worker-time over the 2 workers' time since they
+    // were first seen: the gates alone kept both busy for 800 ms.
+    const now = performance.now();
+    const busy = stats.runTime.mean * stats.runTime.count;
+    const low = 1_600 / (2 * (now - began));
+    const high = busy / (2 * (now - seen));
+    assert.ok(
+      stats.utilization >= low && stats.utilization <= high,
+      `utilization ${stats.utilization}, expected ${low} to ${high}`,
+    );
     // A node that leaves stops counting.
     await c.nodes[0].stop();
     await until(() => c.executor.stats().workers === 0, "no workers left");
