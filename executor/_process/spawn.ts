@@ -114,7 +114,7 @@ export function processSpawner(
   args.push(PROGRAM_URL);
   const start: SpawnWorker = ({ initializer, initargs }, events) => {
     reaper ??= startReaper();
-    const child = new ChildWorker(args, reaper, events);
+    const child = new ChildWorker(args, reaper, events, options.memoryLimit);
     child.send({ initializer, initargs, scoped: options.scoped });
     return child;
   };
@@ -125,6 +125,44 @@ export function processSpawner(
       await closing?.close();
     },
   });
+}
+
+// How V8 starts the report it prints when a heap runs out ("<--- Last few
+// GCs --->", then "# Fatal JavaScript out of memory"; Deno 2.9.6).
+const OUT_OF_MEMORY =
+  /^(<--- Last few GCs --->|# Fatal JavaScript out of memory)/m;
+
+/**
+ * Copies a child's stderr (its tasks' console output) to this program's,
+ * line by line, until V8's out-of-memory report begins: that is dropped,
+ * since the task's error already says what happened.
+ *
+ * @returns Whether the child ran out of memory.
+ */
+async function forwardStderr(
+  stderr: ReadableStream<Uint8Array>,
+): Promise<boolean> {
+  const decoder = new TextDecoder();
+  const encoder = new TextEncoder();
+  let pending = "";
+  let outOfMemory = false;
+  for await (const chunk of stderr) {
+    if (outOfMemory) continue; // read to the end, so the child never blocks
+    pending += decoder.decode(chunk, { stream: true });
+    const found = OUT_OF_MEMORY.exec(pending);
+    if (found !== null) outOfMemory = true;
+    const end = found !== null ? found.index : pending.lastIndexOf("\n") + 1;
+    if (end > 0) {
+      await Deno.stderr.write(encoder.encode(pending.slice(0, end)))
+        .catch(() => {});
+    }
+    pending = found !== null ? "" : pending.slice(end);
+  }
+  pending += decoder.decode();
+  if (pending !== "" && !outOfMemory) {
+    await Deno.stderr.write(encoder.encode(pending)).catch(() => {});
+  }
+  return outOfMemory;
 }
 
 // One child process, as the pool's WorkerHandle.
@@ -142,21 +180,27 @@ class ChildWorker implements WorkerHandle {
   // Settles once the child has exited and its stdout is read.
   readonly #exited: Promise<void>;
 
-  constructor(args: string[], reaper: Reaper, events: WorkerEvents) {
+  constructor(
+    args: string[],
+    reaper: Reaper,
+    events: WorkerEvents,
+    memoryLimit: number | undefined,
+  ) {
     this.#events = events;
     this.#child = new Deno.Command(Deno.execPath(), {
       args,
       stdin: "piped",
       stdout: "piped",
-      stderr: "inherit",
+      stderr: "piped",
     }).spawn();
     const pid = this.#child.pid;
     reaper.watch(pid);
     this.#writer = this.#child.stdin.getWriter();
     this.#writer.write(workerSourceFrame()).catch(() => {});
     const reading = this.#read();
-    this.#exited = Promise.all([this.#child.status, reading]).then(
-      ([status]) => {
+    const stderr = forwardStderr(this.#child.stderr);
+    this.#exited = Promise.all([this.#child.status, reading, stderr]).then(
+      ([status, , outOfMemory]) => {
         clearTimeout(this.#graceTimer);
         clearTimeout(this.#closing);
         reaper.forget(pid);
@@ -164,10 +208,14 @@ class ChildWorker implements WorkerHandle {
         if (!this.#alive) return;
         this.#alive = false;
         events.died(
-          this.#reason ||
-            (status.signal
-              ? `the process was killed by ${status.signal}`
-              : `the process exited with code ${status.code}`),
+          outOfMemory
+            ? `the process ran out of memory (memoryLimit: ${
+              memoryLimit ?? "none"
+            } MB)`
+            : this.#reason ||
+              (status.signal
+                ? `the process was killed by ${status.signal}`
+                : `the process exited with code ${status.code}`),
         );
       },
     );

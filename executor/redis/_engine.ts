@@ -499,6 +499,10 @@ function newClient(
     url,
     name,
     RESP: 3,
+    // Redis Enterprise's maintenance notices: not used here, and their
+    // handling reads environment variables (REDIS_DEBUG_MAINTENANCE), which
+    // would make the library need --allow-env.
+    maintNotifications: "disabled",
     commandOptions: {
       timeout: commandTimeout,
       typeMapping: {

@@ -10,7 +10,14 @@ export const DEFAULT_QUEUE = "concurrent-futures";
 /** ms Redis may be unreachable before what waits on it fails. */
 export const DEFAULT_CONNECT_TIMEOUT = 10_000;
 
-/** Throws unless `url` is a redis:// or rediss:// URL. */
+/**
+ * Throws unless `url` is a redis:// or rediss:// URL that the program may
+ * reach: a missing net permission fails here, at once, rather than as a
+ * Redis that cannot be reached within `connectTimeout`.
+ *
+ * @throws {TypeError} For a value that is not such a URL.
+ * @throws {Deno.errors.NotCapable} Without net permission for its host.
+ */
 export function checkUrl(url: unknown, owner: string): string {
   if (typeof url !== "string") {
     throw new TypeError(
@@ -19,7 +26,14 @@ export function checkUrl(url: unknown, owner: string): string {
       }`,
     );
   }
-  validateUrl(url, `create ${owner}`);
+  const parsed = validateUrl(url, `create ${owner}`);
+  const host = `${parsed.hostname}:${parsed.port || "6379"}`;
+  const { state } = Deno.permissions.querySync({ name: "net", host });
+  if (state !== "granted") {
+    throw new Deno.errors.NotCapable(
+      `Cannot create ${owner} as the program may not connect to Redis at ${host}: run with --allow-net=${host} (or --allow-net)`,
+    );
+  }
   return url;
 }
 

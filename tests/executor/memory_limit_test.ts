@@ -82,3 +82,29 @@ console.log("shut down");
   assert.equal(code, 0, stdout);
   assert.match(stdout, /loop: TimeoutError\nshut down/);
 });
+
+Deno.test("ProcessPoolExecutor with memoryLimit names the limit when a child runs out of memory, and keeps V8's report off the program's stderr", async () => {
+  const { code, stdout, stderr } = await runProgram(
+    `import { ProcessPoolExecutor } from "MOD";
+await using pool = new ProcessPoolExecutor({ maxWorkers: 1, memoryLimit: 48 });
+await pool.submit(() => console.error("a task's own line")).result();
+const hog = pool.submit(() => {
+  const hoard = [];
+  while (true) hoard.push(new Array(100_000).fill(1.5));
+});
+const error = await hog.exception() as Error;
+console.log("hog:", error?.name, error?.message);
+console.log("after:", await pool.submit(() => "alive").result());
+`,
+    { limitMs: WAIT },
+  );
+  assert.equal(code, 0, stdout + stderr);
+  assert.match(
+    stdout,
+    /hog: BrokenExecutorError .*ran out of memory \(memoryLimit: 48 MB\)/,
+  );
+  assert.match(stdout, /after: alive/);
+  // A task's output still reaches stderr; V8's report of the death does not.
+  assert.match(stderr, /a task's own line/);
+  assert.doesNotMatch(stderr, /Last few GCs|Fatal JavaScript|stack trace/);
+});

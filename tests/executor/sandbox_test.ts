@@ -72,7 +72,10 @@ for (const { name, make } of scoped) {
       await refused(
         pool,
         () => {
-          delete (globalThis as { caches?: unknown }).caches;
+          try {
+            // Strict code (a task is compiled as one) throws here.
+            delete (globalThis as { caches?: unknown }).caches;
+          } catch { /* not configurable: the global stays */ }
           return caches.keys();
         },
         /Cache API/,

@@ -105,6 +105,27 @@ Deno.test("ThreadPoolExecutor.submit() compiles a function once per worker", asy
   assert.equal(await deadline(pool.submit(probe).result(), WAIT, "2nd"), true);
 });
 
+Deno.test("ThreadPoolExecutor.submit() compiles a function task as strict code, as a module is", async () => {
+  await using pool = new ThreadPoolExecutor({ maxWorkers: 1 });
+  // In sloppy code a plain call's `this` is globalThis, and an assignment to
+  // an undeclared name makes a global.
+  const self = pool.submit(function (this: unknown) {
+    return this === undefined;
+  });
+  assert.equal(await deadline(self.result(), WAIT, "this"), true);
+  const leak = pool.submit(new Function("return () => { leaked = 1; }")());
+  const error = await deadline(leak.exception(), WAIT, "assignment");
+  assert.ok(error instanceof ReferenceError, String(error));
+  // A nested helper function, as the error message advises.
+  const fib = pool.submit((n: number) => {
+    function fib(k: number): number {
+      return k < 2 ? k : fib(k - 1) + fib(k - 2);
+    }
+    return fib(n);
+  }, 20);
+  assert.equal(await deadline(fib.result(), WAIT, "fib"), 6765);
+});
+
 Deno.test("ThreadPoolExecutor.submit() fails a task using its enclosing scope with a ReferenceError that points to fromModule", async () => {
   await using pool = new ThreadPoolExecutor({ maxWorkers: 1 });
   const factor = 3;
@@ -113,6 +134,7 @@ Deno.test("ThreadPoolExecutor.submit() fails a task using its enclosing scope wi
   assert.ok(error instanceof ReferenceError, String(error));
   assert.match(error.message, /'factor'/);
   assert.match(error.message, /self-contained/);
+  assert.match(error.message, /Define 'factor' inside the task/);
   assert.match(error.message, /fromModule\(\)/);
   const async = pool.submit(async () => {
     await null;
