@@ -12,6 +12,8 @@ import type { RunOptions } from "./executor.ts";
 /** What the library's pools put in `PoolWorkers`. */
 export interface PoolSetup extends PoolWorkers {
   readonly pool: PoolOptions;
+  /** The workers' permissions, as resolved; `undefined`: the program's. */
+  readonly permissions: Deno.PermissionOptions | undefined;
 }
 
 /** A pool executor's state: its pool, its name, whether it is shut down. */
@@ -19,6 +21,8 @@ export interface ExecutorState {
   pool: Pool;
   owner: string;
   shutdown: boolean;
+  /** The workers' permissions, as resolved; `undefined`: the program's. */
+  permissions: Deno.PermissionOptions | undefined;
 }
 
 const states = new WeakMap<object, ExecutorState>();

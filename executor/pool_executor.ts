@@ -129,8 +129,13 @@ export abstract class PoolExecutor extends Executor {
    */
   protected constructor(workers: PoolWorkers) {
     super();
-    const { owner, pool } = workers as PoolSetup;
-    this.#state = { owner, shutdown: false, pool: new Pool(pool) };
+    const { owner, pool, permissions } = workers as PoolSetup;
+    this.#state = {
+      owner,
+      shutdown: false,
+      pool: new Pool(pool),
+      permissions,
+    };
     register(this, this.#state);
   }
 

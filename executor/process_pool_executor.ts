@@ -66,6 +66,7 @@ export class ProcessPoolExecutor extends PoolExecutor {
     const workers: PoolSetup = {
       owner,
       pool: { ...pool, spawn, onClosed: spawn.close },
+      permissions,
     };
     super(workers);
   }

@@ -83,7 +83,11 @@ export class ThreadPoolExecutor extends PoolExecutor {
     const spawn = memoryLimit === undefined
       ? threadSpawner(permissions)
       : nodeThreadSpawner(memoryLimit);
-    const workers: PoolSetup = { owner, pool: { ...pool, spawn } };
+    const workers: PoolSetup = {
+      owner,
+      pool: { ...pool, spawn },
+      permissions,
+    };
     super(workers);
   }
 }

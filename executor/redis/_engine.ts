@@ -95,6 +95,12 @@ export interface Claimed {
   deleted: string[];
 }
 
+/** A member `alive` found, with the data of its last announcement. */
+export interface Alive {
+  member: string;
+  data: string;
+}
+
 /** What `readReplies` read. */
 export interface Replies {
   /** The entries after `lastId`, oldest first. */
@@ -241,6 +247,19 @@ export interface Engine extends AsyncDisposable {
     ids: readonly string[],
   ): Promise<string[]>;
   /**
+   * Hands entries `consumer` holds back to the group: any consumer may claim
+   * them at once (their idle time is made longer than any lease), and the
+   * hand-back does not count as a delivery.
+   *
+   * @returns the ids it still held and handed back.
+   */
+  release(
+    stream: string,
+    group: string,
+    consumer: string,
+    ids: readonly string[],
+  ): Promise<string[]>;
+  /**
    * Deletes entries from the stream.
    *
    * An entry not yet delivered is then never delivered. An entry already
@@ -274,14 +293,16 @@ export interface Engine extends AsyncDisposable {
   ): Promise<number>;
   /**
    * Marks `member` of the sorted set `key` alive for `ttlMs` more, by
-   * Redis's clock (the machines' clocks may differ); the set itself expires
-   * `keyTtlMs` after the last announcement of any member.
+   * Redis's clock (the machines' clocks may differ), with `data` about it
+   * in the hash `dataKey`; both expire `keyTtlMs` after the last
+   * announcement of any member.
    */
   announce(
     key: string,
+    dataKey: string,
     member: string,
-    ttlMs: number,
-    keyTtlMs: number,
+    data: string,
+    options: { ttlMs: number; keyTtlMs: number },
   ): Promise<void>;
   /**
    * Sets the time-to-live of `keys` (those that exist) to `ttlMs`, in one
@@ -299,10 +320,13 @@ export interface Engine extends AsyncDisposable {
     group: string,
     idleMs: number,
   ): Promise<number>;
-  /** The members of `key` whose ttl has not run out; drops the others. */
-  alive(key: string): Promise<string[]>;
-  /** Removes `member` from the sorted set `key`. */
-  retire(key: string, member: string): Promise<void>;
+  /**
+   * The members of `key` whose ttl has not run out, each with its data in
+   * `dataKey`; drops the others from both.
+   */
+  alive(key: string, dataKey: string): Promise<Alive[]>;
+  /** Removes `member` from the sorted set `key` and its data. */
+  retire(key: string, dataKey: string, member: string): Promise<void>;
   /** Reads entries after `lastId` (no group), waiting up to `blockMs`. */
   readReplies(
     stream: string,
@@ -451,13 +475,32 @@ end
 return kept
 `;
 
+// release: XCLAIM to the same consumer with an idle time past any lease
+// (IDLE), and the delivery count one less (RETRYCOUNT), so that the claim
+// that takes it next counts as its only delivery. Only ids still pending for
+// `consumer`. Returns the ids handed back.
+const RELEASE_SCRIPT = `
+local released = {}
+for i = 3, #ARGV do
+  local pending = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1, ARGV[2])
+  if pending[1] then
+    local count = math.max(tonumber(pending[1][4]) - 1, 0)
+    redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'IDLE', 1000000000000, 'RETRYCOUNT', count, 'JUSTID')
+    released[#released + 1] = ARGV[i]
+  end
+end
+return released
+`;
+
 // announce and alive: expiry by Redis's own clock, so that nodes and
 // executors on machines whose clocks differ agree on who is alive.
 const ANNOUNCE_SCRIPT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
 return 1
 `;
 
@@ -484,8 +527,14 @@ return removed
 const ALIVE_SCRIPT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-return redis.call('ZRANGE', KEYS[1], 0, -1)
+local gone = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
+if #gone > 0 then
+  redis.call('ZREM', KEYS[1], unpack(gone))
+  redis.call('HDEL', KEYS[2], unpack(gone))
+end
+local members = redis.call('ZRANGE', KEYS[1], 0, -1)
+if #members == 0 then return { {}, {} } end
+return { members, redis.call('HMGET', KEYS[2], unpack(members)) }
 `;
 
 function newClient(
@@ -657,6 +706,7 @@ class RedisEngine implements Engine {
   readonly #announce: Script;
   readonly #alive: Script;
   readonly #sweep: Script;
+  readonly #release: Script;
   readonly #connectTimeout: number;
   readonly #backoff: Backoff;
   #up = false;
@@ -675,6 +725,7 @@ class RedisEngine implements Engine {
       announce: Script;
       alive: Script;
       sweep: Script;
+      release: Script;
     },
   ) {
     this.#backoff = backoff;
@@ -688,6 +739,7 @@ class RedisEngine implements Engine {
     this.#announce = scripts.announce;
     this.#alive = scripts.alive;
     this.#sweep = scripts.sweep;
+    this.#release = scripts.release;
   }
 
   get up(): boolean {
@@ -1087,6 +1139,21 @@ class RedisEngine implements Engine {
     return kept.map(text);
   }
 
+  async release(
+    stream: string,
+    group: string,
+    consumer: string,
+    ids: readonly string[],
+  ): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const released = await this.#eval(this.#release, [stream], [
+      group,
+      consumer,
+      ...ids,
+    ]) as Buffer[];
+    return released.map(text);
+  }
+
   async remove(stream: string, ids: readonly string[]): Promise<number> {
     if (ids.length === 0) return 0;
     return Number(await this.#send(this.#command, ["XDEL", stream, ...ids]));
@@ -1099,14 +1166,16 @@ class RedisEngine implements Engine {
 
   async announce(
     key: string,
+    dataKey: string,
     member: string,
-    ttlMs: number,
-    keyTtlMs: number,
+    data: string,
+    options: { ttlMs: number; keyTtlMs: number },
   ): Promise<void> {
-    await this.#eval(this.#announce, [key], [
+    await this.#eval(this.#announce, [key, dataKey], [
       member,
-      String(ttlMs),
-      String(Math.ceil(keyTtlMs)),
+      String(Math.ceil(options.ttlMs)),
+      String(Math.ceil(options.keyTtlMs)),
+      data,
     ]);
   }
 
@@ -1127,13 +1196,26 @@ class RedisEngine implements Engine {
     );
   }
 
-  async alive(key: string): Promise<string[]> {
-    const members = await this.#eval(this.#alive, [key], []) as Buffer[];
-    return members.map(text);
+  async alive(key: string, dataKey: string): Promise<Alive[]> {
+    const [members, data] = await this.#eval(
+      this.#alive,
+      [key, dataKey],
+      [],
+    ) as [
+      Buffer[],
+      (Buffer | null)[],
+    ];
+    return members.map((member, i) => ({
+      member: text(member),
+      data: data[i] === null ? "" : text(data[i]),
+    }));
   }
 
-  async retire(key: string, member: string): Promise<void> {
-    await this.#send(this.#command, ["ZREM", key, member]);
+  async retire(key: string, dataKey: string, member: string): Promise<void> {
+    await Promise.all([
+      this.#send(this.#command, ["ZREM", key, member]),
+      this.#send(this.#command, ["HDEL", dataKey, member]),
+    ]);
   }
 
   async removeConsumer(
@@ -1258,6 +1340,7 @@ export async function connect(
       announce: await script(ANNOUNCE_SCRIPT),
       alive: await script(ALIVE_SCRIPT),
       sweep: await script(SWEEP_SCRIPT),
+      release: await script(RELEASE_SCRIPT),
     },
   );
   engine.watch(command);

@@ -4,7 +4,9 @@
 import { ProcessPoolExecutor } from "../process_pool_executor.ts";
 import { ThreadPoolExecutor } from "../thread_pool_executor.ts";
 import type { PoolExecutor } from "../pool_executor.ts";
+import type { Permissions } from "../_permissions.ts";
 import { RedisNode } from "./redis_node.ts";
+import { withModuleAccess } from "./_module_access.ts";
 
 /** The program's help text. */
 export const USAGE =
@@ -15,10 +17,51 @@ export const USAGE =
   --executor KIND         process (default) or thread
   --max-workers N         workers of the local executor (default: the cores)
   --permissions SET       none (default) or inherit: what a task may do
-  --allow-module PREFIX   a URL prefix of module tasks to run (repeatable)
+  --allow-read[=PATHS]    widens the tasks' permissions, as deno run's flags
+  --allow-write[=PATHS]     do (a value after = or a space, comma-separated;
+  --allow-net[=HOSTS]       alone: all of it); also --allow-env, --allow-sys,
+  --allow-import[=HOSTS]    --allow-run, --allow-ffi
+  --allow-module PREFIX   a URL prefix of module tasks to run (repeatable);
+                          its host is importable by the tasks
+  --max-task-time MS      every task is stopped past this (default: none)
+  --memory-limit MB       each worker's heap (process executor; thread only
+                          with --permissions inherit)
+  --grace MS              on SIGTERM/SIGINT, how long running tasks may take
+                          before they are stopped and handed back (default
+                          30000); a second signal stops the node at once
   --prefetch N            tasks taken beyond the free workers (default 0)
   --connect-timeout MS    how long Redis may be unreachable (default 10000)
   --help                  this text`;
+
+/** How long running tasks may finish after a first signal, by default. */
+const DEFAULT_GRACE_MS = 30_000;
+
+type PermissionKey = keyof Deno.PermissionOptionsObject;
+const PERMISSION_KEYS: readonly PermissionKey[] = [
+  "read",
+  "write",
+  "net",
+  "env",
+  "sys",
+  "run",
+  "ffi",
+  "import",
+];
+
+// The flags that take a value (the --allow-* ones may go without).
+const VALUE_FLAGS = new Set([
+  "--url",
+  "--queue",
+  "--executor",
+  "--permissions",
+  "--max-workers",
+  "--prefetch",
+  "--connect-timeout",
+  "--max-task-time",
+  "--memory-limit",
+  "--grace",
+  "--allow-module",
+]);
 
 /** The command line, checked. */
 export interface NodeArgs {
@@ -26,10 +69,16 @@ export interface NodeArgs {
   queue?: string;
   executor: "process" | "thread";
   maxWorkers?: number;
+  /** What `--permissions` starts from, widened by the `--allow-*` flags. */
   permissions: "none" | "inherit";
+  /** The `--allow-*` flags: a whole permission, or a list. */
+  grants: Partial<Record<PermissionKey, true | string[]>>;
   allowModules: string[];
   prefetch?: number;
   connectTimeout?: number;
+  maxTaskTime?: number;
+  memoryLimit?: number;
+  grace: number;
 }
 
 /**
@@ -43,12 +92,31 @@ export function parseArgs(args: readonly string[]): NodeArgs | undefined {
   const parsed: NodeArgs = {
     executor: "process",
     permissions: "none",
+    grants: {},
     allowModules: [],
+    grace: DEFAULT_GRACE_MS,
   };
   for (let i = 0; i < args.length; i++) {
-    const flag = args[i];
-    if (flag === "--help") return undefined;
-    const value = args[++i];
+    const arg = args[i];
+    if (arg === "--help") return undefined;
+    const eq = arg.indexOf("=");
+    const flag = eq < 0 ? arg : arg.slice(0, eq);
+    const grant = PERMISSION_KEYS.find((key) => flag === `--allow-${key}`);
+    if (grant !== undefined) {
+      // deno run's form: a value after = or a space; alone, the whole.
+      const next = args[i + 1];
+      const value = eq >= 0
+        ? arg.slice(eq + 1)
+        : next !== undefined && !next.startsWith("--")
+        ? args[++i]
+        : undefined;
+      widen(parsed, grant, value);
+      continue;
+    }
+    if (!VALUE_FLAGS.has(flag)) {
+      throw new TypeError(`Unknown flag ${flag}\n\n${USAGE}`);
+    }
+    const value = eq >= 0 ? arg.slice(eq + 1) : args[++i];
     if (value === undefined) throw new TypeError(`${flag} needs a value`);
     switch (flag) {
       case "--url":
@@ -72,6 +140,15 @@ export function parseArgs(args: readonly string[]): NodeArgs | undefined {
       case "--connect-timeout":
         parsed.connectTimeout = Number(value);
         break;
+      case "--max-task-time":
+        parsed.maxTaskTime = Number(value);
+        break;
+      case "--memory-limit":
+        parsed.memoryLimit = Number(value);
+        break;
+      case "--grace":
+        parsed.grace = Number(value);
+        break;
       case "--allow-module":
         parsed.allowModules.push(value);
         break;
@@ -79,7 +156,43 @@ export function parseArgs(args: readonly string[]): NodeArgs | undefined {
         throw new TypeError(`Unknown flag ${flag}\n\n${USAGE}`);
     }
   }
+  if (!(parsed.grace > 0)) {
+    throw new TypeError(
+      `--grace must be a number of milliseconds > 0: current value is ${parsed.grace}`,
+    );
+  }
   return parsed;
+}
+
+function widen(
+  parsed: NodeArgs,
+  key: PermissionKey,
+  value: string | undefined,
+): void {
+  if (value === undefined || value === "") {
+    parsed.grants[key] = true;
+    return;
+  }
+  const had = parsed.grants[key];
+  if (had === true) return;
+  const items = value.split(",").filter((item) => item !== "");
+  parsed.grants[key] = [...had ?? [], ...items];
+}
+
+/**
+ * The permissions of the node's pool: `--permissions`, widened by the
+ * `--allow-*` flags and by the hosts (or paths) of `--allow-module`.
+ */
+export function poolPermissions(parsed: NodeArgs): Permissions {
+  if (parsed.permissions === "inherit") return "inherit";
+  const set: Deno.PermissionOptionsObject = {};
+  for (const [key, grant] of Object.entries(parsed.grants)) {
+    set[key as PermissionKey] = grant === true ? true : [...grant];
+  }
+  return withModuleAccess(
+    Object.keys(set).length === 0 ? "none" : set,
+    parsed.allowModules,
+  );
 }
 
 function oneOf<T extends string>(
@@ -147,12 +260,21 @@ export async function runNode(
     io.log(USAGE);
     return 0;
   }
-  const { executor: kind, maxWorkers, permissions, ...options } = parsed;
+  const {
+    executor: kind,
+    maxWorkers,
+    memoryLimit,
+    grace,
+    permissions: _,
+    grants: __,
+    ...options
+  } = parsed;
+  const permissions = poolPermissions(parsed);
   const Pool = kind === "thread" ? ThreadPoolExecutor : ProcessPoolExecutor;
   let pool: PoolExecutor;
   let node: RedisNode;
   try {
-    pool = new Pool({ maxWorkers, permissions });
+    pool = new Pool({ maxWorkers, permissions, memoryLimit });
     try {
       node = new RedisNode({ ...options, executor: pool });
     } catch (error) {
@@ -165,10 +287,14 @@ export async function runNode(
   }
   const stopped = Promise.withResolvers<void>();
   let stopping = false;
-  // The first request lets running tasks finish; a second ends the program.
+  // The first request lets running tasks finish within the grace; a second
+  // ends the program at once.
   const unlisten = io.onStop(() => {
     if (stopping) return io.exitNow();
     stopping = true;
+    io.log(
+      `RedisNode ${node.id} stopping: takes no more tasks; running ones have ${grace} ms to finish (a second signal stops it now)`,
+    );
     stopped.resolve();
   });
   try {
@@ -178,7 +304,11 @@ export async function runNode(
       io.log(
         `RedisNode ${node.id} ready: queue ${
           options.queue ?? "concurrent-futures"
-        }, ${kind} executor, ${workers} workers, permissions ${permissions}`,
+        }, ${kind} executor, ${workers} workers, permissions ${
+          typeof permissions === "string"
+            ? permissions
+            : JSON.stringify(permissions)
+        }`,
       );
       await stopped.promise;
     }
@@ -187,7 +317,7 @@ export async function runNode(
     io.error(`RedisNode ${node.id}: ${(error as Error).message}`);
     return 1;
   } finally {
-    await node.close();
+    await node.close({ grace });
     await pool.shutdown();
     unlisten();
   }

@@ -50,25 +50,43 @@ export function checkQueue(queue: unknown, owner: string): string {
 }
 
 /** Throws unless `value` is a finite number of milliseconds > 0. */
-export function checkMs(value: unknown, owner: string, option: string): number {
+export function checkMs(
+  value: unknown,
+  owner: string,
+  option: string,
+  action = "create",
+): number {
+  const what = action === "create"
+    ? `create ${owner}`
+    : `call ${owner}.${action}()`;
   if (typeof value !== "number") {
     throw new TypeError(
-      `Cannot create ${owner} as '${option}' must be a number of milliseconds: current value is ${
+      `Cannot ${what} as '${option}' must be a number of milliseconds: current value is ${
         describe(value)
       }`,
     );
   }
   if (!(value > 0)) {
     throw new RangeError(
-      `Cannot create ${owner} as '${option}' must be > 0: current value is ${value}`,
+      `Cannot ${what} as '${option}' must be > 0: current value is ${value}`,
     );
   }
   if (!Number.isFinite(value)) {
     throw new RangeError(
-      `Cannot create ${owner} as '${option}' must be finite: current value is ${value}`,
+      `Cannot ${what} as '${option}' must be finite: current value is ${value}`,
     );
   }
   return value;
+}
+
+/** Throws unless `value` is a number of milliseconds > 0, or Infinity. */
+export function checkWait(
+  value: unknown,
+  owner: string,
+  option: string,
+  action = "create",
+): number {
+  return value === Infinity ? value : checkMs(value, owner, option, action);
 }
 
 /** Throws unless `value` is an integer >= 1 (or Infinity, if `infinite`). */

@@ -26,6 +26,8 @@ import {
   controlStream,
   FIELD,
   GROUP,
+  nodeDataKey,
+  type NodeInfo,
   nodesKey,
   type ResultReply,
   type StopRecord,
@@ -42,6 +44,8 @@ export interface RunnerOptions {
   allowModules: string[];
   /** Tasks it may hold beyond its free workers. */
   prefetch: number;
+  /** ms a task may run on this node, whatever its submitter asked. */
+  maxTaskTime: number;
 }
 
 // A blocking read of the task or control stream waits this long before the
@@ -85,6 +89,8 @@ interface Held {
   stopped?: "stop" | "lost";
   /** performance.now() at its hand-over to the pool. */
   startedAt?: number;
+  /** The node's maxTaskTime, when it is shorter than the task's timeout. */
+  nodeLimit?: number;
 }
 
 /** One node's work on one queue. */
@@ -106,7 +112,9 @@ export class Runner {
   #extendTimer: (() => void) | undefined;
   #announceTimer: (() => void) | undefined;
   #announcing: Promise<void> | undefined;
-  readonly #member: string;
+  // Tasks it answered with a value, and with an error.
+  #completed = 0;
+  #failed = 0;
   #closing = false;
   readonly #closingWait = Promise.withResolvers<void>();
   #emptied: PromiseWithResolvers<void> | undefined;
@@ -119,7 +127,6 @@ export class Runner {
     this.#stream = taskStream(options.queue);
     this.#control = controlStream(options.queue, options.nodeId);
     this.#outbox = new NodeOutbox(link, options.queue);
-    this.#member = `${options.nodeId} ${state.pool.maxWorkers}`;
   }
 
   /** Creates the group (if needed) and starts reading. */
@@ -139,9 +146,10 @@ export class Runner {
     this.#announcing = Promise.all([
       engine.announce(
         nodesKey(this.#options.queue),
-        this.#member,
-        NODE_TTL_MS,
-        OWN_TTL_MS,
+        nodeDataKey(this.#options.queue),
+        this.#options.nodeId,
+        JSON.stringify(this.#info()),
+        { ttlMs: NODE_TTL_MS, keyTtlMs: OWN_TTL_MS },
       ),
       engine.expire([this.#control], OWN_TTL_MS),
     ]).then(() => {}, () => {})
@@ -156,10 +164,12 @@ export class Runner {
 
   /**
    * Takes no more tasks, runs and answers those it holds, then leaves the
-   * group. If Redis is unreachable for connectTimeout meanwhile, it gives up:
-   * what it holds stops, and other nodes take it once its lease runs out.
+   * group. It gives up on what still runs once `grace` ms have passed, or
+   * Redis has been unreachable for connectTimeout: those tasks are stopped
+   * where they can be, never answered, and handed back to the group (or,
+   * without Redis, left to lapse with their leases) for other nodes.
    */
-  async close(): Promise<void> {
+  async close(grace = Infinity): Promise<void> {
     this.#closing = true;
     this.#closingWait.resolve();
     this.#freed?.resolve();
@@ -170,25 +180,39 @@ export class Runner {
     const lost = this.#link.whenLost();
     if (this.#held.size > 0) {
       this.#emptied = Promise.withResolvers<void>();
-      await Promise.race([this.#emptied.promise, lost]);
+      const waits = [this.#emptied.promise, lost];
+      if (grace !== Infinity) waits.push(this.#link.lifetime.sleep(grace));
+      await Promise.race(waits);
     }
+    const left = [...this.#held.values()].filter((h) => h.state === "running");
+    for (const held of left) this.#abandon(held);
+    // The answers of what did finish go out, if Redis lets them.
     await Promise.race([this.#outbox.drained(), lost]);
     this.#extendTimer?.();
     this.#outbox.discard();
-    for (const held of this.#held.values()) {
-      held.stopped = "lost";
-      halt(held, "The node closed without Redis");
-    }
+    left.push(...this.#held.values());
+    for (const held of this.#held.values()) this.#abandon(held);
     const engine = this.#link.engine;
-    if (engine?.up) {
-      await engine.retire(nodesKey(this.#options.queue), this.#member)
-        .catch(() => {});
+    if (!engine?.up) return;
+    const { queue, nodeId } = this.#options;
+    await engine.retire(nodesKey(queue), nodeDataKey(queue), nodeId)
+      .catch(() => {});
+    if (left.length > 0) {
+      // Other nodes take them at once rather than after their lease; the
+      // consumer stays until they have (a live node sweeps it later).
+      const ids = [...new Set(left.map((held) => held.entryId))];
+      await engine.release(this.#stream, GROUP, nodeId, ids).catch(() => {});
+      return;
     }
-    if (engine?.up && this.#held.size === 0) {
-      const { nodeId } = this.#options;
-      await engine.removeConsumer(this.#stream, GROUP, nodeId).catch(() => {});
-      await engine.drop([this.#control]).catch(() => {});
-    }
+    await engine.removeConsumer(this.#stream, GROUP, nodeId).catch(() => {});
+    await engine.drop([this.#control]).catch(() => {});
+  }
+
+  // Gives up on a task: never answered, stopped where it can be.
+  #abandon(held: Held): void {
+    if (held.stopped === "lost") return;
+    held.stopped = "lost";
+    halt(held, "The node closed before the task ended");
   }
 
   /**
@@ -205,6 +229,17 @@ export class Runner {
     this.#extendTimer?.();
     this.#extendTimer = undefined;
     this.#extend().finally(() => this.#scheduleExtend());
+  }
+
+  // What it announces of itself.
+  #info(): NodeInfo {
+    return {
+      workers: this.#state.pool.maxWorkers,
+      labels: [],
+      busy: Math.min(this.#running, this.#state.pool.maxWorkers),
+      completed: this.#completed,
+      failed: this.#failed,
+    };
   }
 
   // How many more tasks it takes: its free workers, plus the read-ahead.
@@ -339,10 +374,13 @@ export class Runner {
   #run(held: Held): void {
     const { record } = held;
     this.#running++;
-    const { nodeId, prefetch } = this.#options;
+    const { nodeId, prefetch, maxTaskTime } = this.#options;
     this.#outbox.started(record.executorId, record.taskId, nodeId);
+    // The node's own limit, where it is the shorter: its TimeoutError says so.
+    const timeout = Math.min(record.timeout ?? Infinity, maxTaskTime);
+    if (timeout < (record.timeout ?? Infinity)) held.nodeLimit = timeout;
     const stoppable = prefetch === 0 || record.stoppable === true ||
-      record.timeout !== undefined;
+      timeout !== Infinity;
     if (stoppable) held.controller = new AbortController();
     let local: Future<unknown>;
     try {
@@ -352,7 +390,10 @@ export class Runner {
         specOf(record),
         record.args,
         stoppable
-          ? { timeout: record.timeout, signal: held.controller!.signal }
+          ? {
+            timeout: timeout === Infinity ? undefined : timeout,
+            signal: held.controller!.signal,
+          }
           : undefined,
         record.chunk,
       );
@@ -390,8 +431,16 @@ export class Runner {
     outcome: { ok: true; value: unknown } | { ok: false; error: unknown },
   ): void {
     held.state = "replying";
+    if (outcome.ok) this.#completed++;
+    else this.#failed++;
     const { executorId, taskId, chunk } = held.record;
-    const reply = resultReply(taskId, this.#options.nodeId, chunk, outcome);
+    const reply = resultReply(
+      taskId,
+      this.#options.nodeId,
+      chunk,
+      outcome,
+      held.nodeLimit,
+    );
     if (held.startedAt !== undefined) {
       reply.ms = performance.now() - held.startedAt;
     }
@@ -508,6 +557,7 @@ function resultReply(
   nodeId: string,
   chunk: 0 | 1,
   outcome: { ok: true; value: unknown } | { ok: false; error: unknown },
+  nodeLimit: number | undefined,
 ): ResultReply {
   if (outcome.ok) {
     let value = outcome.value;
@@ -526,7 +576,10 @@ function resultReply(
     ? "BrokenExecutorError"
     : undefined;
   const record = toRecord(error);
-  if (fault !== undefined && record.error) {
+  if (fault === "TimeoutError" && nodeLimit !== undefined && record.error) {
+    record.message =
+      `The task ran past node ${nodeId}'s maxTaskTime of ${nodeLimit} ms, which bounds every task it runs: it was stopped`;
+  } else if (fault !== undefined && record.error) {
     record.message = `${record.message} (on node ${nodeId})`;
   }
   return { kind: "result", taskId, nodeId, ok: false, error: record, fault };

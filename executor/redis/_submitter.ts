@@ -20,11 +20,11 @@ import type { ChunkRecord, ErrorRecord, RawThrow } from "../_protocol.ts";
 import type { Engine, Fields } from "./_engine.ts";
 import { decode, encode } from "./_codec.ts";
 import { Link } from "./_link.ts";
+import { LiveNodes } from "./_live_nodes.ts";
 import {
   controlStream,
   type Fault,
   FIELD,
-  nodesKey,
   type Reply,
   replyStream,
   type ResultReply,
@@ -41,7 +41,8 @@ export interface SubmitterOptions {
   connectTimeout: number;
   lease: number;
   maxAttempts: number;
-  maxQueued: number;
+  /** ms no live node could take a queued task before it fails. */
+  unroutableTimeout: number;
 }
 
 // A reply read blocks this long before the loop reads again; shorter only
@@ -59,7 +60,8 @@ const ERROR_PAUSE_MS = 1_000;
 // Redis was back means Redis lost its data, and what it held is gone.
 const MARK_GROUP = "alive";
 // stats() reads the live nodes from Redis at most this often (in the
-// background: it returns what the last read found).
+// background: it returns what the last read found); so does the executor
+// while it has queued tasks, to fail those no live node can take.
 const NODES_EVERY_MS = 1_000;
 // An executor with no task lets its program end, as a pool's idle workers
 // do: this long after its last future settles it closes its connection and
@@ -89,6 +91,14 @@ class RemoteTask {
   /** Clears the timer that fails it if it cannot be sent in time. */
   timer: (() => void) | undefined;
   unwatch: (() => void) | undefined;
+  /** The labels a node must have to run it. */
+  labels: readonly string[] = [];
+  /**
+   * ms, watched, with no live node that could take it; and when it was
+   * last watched (performance.now()).
+   */
+  unroutableMs = 0;
+  watchedAt = this.submittedAt;
 
   constructor(
     readonly id: number,
@@ -138,19 +148,18 @@ export class Submitter {
   #completed = 0;
   #failed = 0;
   #cancelled = 0;
-  // Run ms of the tasks settled, and worker-ms of the nodes seen so far.
+  // Run ms of the tasks settled.
   #busyMs = 0;
-  #workerMs = 0;
-  // What the last read of the live nodes found, and when.
-  #workers = 0;
-  #nodesAt = -Infinity;
-  #sampledAt = performance.now();
-  #readingNodes = false;
+  // The queue's live nodes, as last read.
+  readonly #nodes: LiveNodes;
+  // Clears the timer that reads the live nodes while tasks are queued.
+  #routeTimer: (() => void) | undefined;
 
   constructor(options: SubmitterOptions) {
     this.#options = options;
     this.#stream = taskStream(options.queue);
     this.#replies = replyStream(options.queue, this.id);
+    this.#nodes = new LiveNodes(options.queue);
     this.#link = this.#newLink();
     // Connect now, so the first task does not wait for it; a failure here is
     // retried by the first send.
@@ -215,6 +224,7 @@ export class Submitter {
     this.#queued++;
     this.#idleTimer?.();
     this.#idleTimer = undefined;
+    this.#watchRoutes();
     future.addDoneCallback(() => this.#settled(task));
     if (signal !== undefined) this.#watch(task, signal);
     this.#unsent.push(task);
@@ -233,16 +243,15 @@ export class Submitter {
    */
   stats(): ExecutorStats {
     const now = performance.now();
-    if (now - this.#nodesAt >= NODES_EVERY_MS && !this.#closing) {
-      this.#readNodes(now);
-    }
+    this.#readNodes(now);
     let busyMs = this.#busyMs;
     for (const task of this.#running) busyMs += now - task.startedAt;
-    const capacity = this.#workerMs + this.#workers * (now - this.#sampledAt);
+    const workers = this.#nodes.workers;
+    const capacity = this.#nodes.capacity(now);
     const running = this.#running.size;
     return {
-      workers: this.#workers,
-      busy: Math.min(running, this.#workers),
+      workers,
+      busy: Math.min(running, workers),
       queued: this.#queued,
       running,
       completed: this.#completed,
@@ -254,29 +263,67 @@ export class Submitter {
     };
   }
 
+  // Reads the live nodes in the background, at most once a NODES_EVERY_MS;
+  // then fails the queued tasks no live node has been able to take for
+  // unroutableTimeout.
   #readNodes(now: number): void {
+    if (this.#closing || now - this.#nodes.readAt < NODES_EVERY_MS) return;
     const engine = this.#link.engine;
     if (engine === undefined) {
       // Idle (or not connected yet): connect, and read at the next call.
       this.#link.connect().catch(() => {});
       return;
     }
-    if (this.#readingNodes || !engine.up) return;
-    this.#readingNodes = true;
-    this.#nodesAt = now;
+    if (!engine.up) return;
     this.#track(
-      engine.alive(nodesKey(this.#options.queue)).then((members) => {
-        let workers = 0;
-        for (const member of members) {
-          const count = Number(member.split(" ")[1]);
-          if (Number.isInteger(count) && count > 0) workers += count;
-        }
-        const at = performance.now();
-        this.#workerMs += this.#workers * (at - this.#sampledAt);
-        this.#sampledAt = at;
-        this.#workers = workers;
-      }).finally(() => this.#readingNodes = false),
+      this.#nodes.read(engine).then((read) => {
+        if (read) this.#route(performance.now());
+      }),
     );
+  }
+
+  // While tasks are queued, the live nodes are read every NODES_EVERY_MS.
+  #watchRoutes(): void {
+    if (
+      this.#routeTimer !== undefined ||
+      this.#options.unroutableTimeout === Infinity
+    ) return;
+    this.#routeTimer = this.#link.lifetime.timer(NODES_EVERY_MS, () => {
+      this.#routeTimer = undefined;
+      if (this.#queued === 0) return;
+      this.#readNodes(performance.now());
+      this.#watchRoutes();
+    });
+  }
+
+  // A queued task no live node can take counts the time it was watched so;
+  // past unroutableTimeout it fails, and its entry leaves the queue. Time
+  // not watched (Redis away) does not count: that is connectTimeout's.
+  #route(at: number): void {
+    const { unroutableTimeout, queue } = this.#options;
+    for (const task of [...this.#tasks.values()]) {
+      if (this.#running.has(task)) continue;
+      const watched = Math.min(at - task.watchedAt, 2 * NODES_EVERY_MS);
+      task.watchedAt = at;
+      if (this.#nodes.canRun(task.labels)) {
+        task.unroutableMs = 0;
+        continue;
+      }
+      task.unroutableMs += watched;
+      if (task.unroutableMs < unroutableTimeout) continue;
+      const labels = task.labels.length === 0
+        ? ""
+        : ` with the labels ${task.labels.join(", ")}`;
+      fail(
+        task,
+        new BrokenExecutorError(
+          `No node serves the queue '${queue}'${labels}: none was seen for ${unroutableTimeout} ms (unroutableTimeout); is a node running, on the same queue${
+            labels === "" ? "" : " with those labels"
+          }?`,
+        ),
+      );
+      if (task.entryIds.length > 0) this.#remove(task.entryIds);
+    }
   }
 
   /** Cancels every task no node has reported started. */

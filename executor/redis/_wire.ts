@@ -6,7 +6,7 @@
 //   TaskRecord ── XADD <queue> ── group "nodes" ── XREADGROUP ──> runs it
 //          <── XREAD <queue>:replies:<executorId> ── XADD [Reply, ...] ──
 //   StopRecord ── XADD <queue>:control:<nodeId> ── XREAD ──────> stops it
-//   stats() ── ZRANGE <queue>:nodes <── every second: ZADD "<id> <workers>"
+//   stats() ── ZRANGE <queue>:nodes <── every second: ZADD <id>, HSET info
 //
 // A task entry has two fields: TASK, the node:v8 TaskRecord, and LEASE, the
 // lease as text, so the claim script can read it (Lua cannot read v8). A
@@ -40,11 +40,29 @@ export function replyStream(queue: string, executorId: string): string {
 }
 
 /**
- * The live nodes of a queue: a sorted set of `"<nodeId> <maxWorkers>"`, each
- * scored with the Redis time (ms) its announcement expires at.
+ * The live nodes of a queue: a sorted set of node ids, each scored with the
+ * Redis time (ms) its announcement expires at.
  */
 export function nodesKey(queue: string): string {
   return `${queue}:nodes`;
+}
+
+/** What each live node last said of itself: a hash of `NodeInfo` JSON. */
+export function nodeDataKey(queue: string): string {
+  return `${queue}:nodes:data`;
+}
+
+/** What a node announces of itself every second. */
+export interface NodeInfo {
+  /** Its executor's workers. */
+  workers: number;
+  /** Its labels (SPEC "Labels"), sorted. */
+  labels: string[];
+  /** Tasks it runs now. */
+  busy: number;
+  /** Tasks it finished with a value, and with an error, since it started. */
+  completed: number;
+  failed: number;
 }
 
 /** Where executors tell one node to stop a task. */

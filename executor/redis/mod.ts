@@ -19,7 +19,11 @@
  * @module
  */
 export { RedisExecutor, type RedisExecutorOptions } from "./redis_executor.ts";
-export { RedisNode, type RedisNodeOptions } from "./redis_node.ts";
+export {
+  RedisNode,
+  type RedisNodeCloseOptions,
+  type RedisNodeOptions,
+} from "./redis_node.ts";
 // The types its signatures use (Executor, Future, Task, RunOptions, ...),
 // so this entry point's documentation is complete on its own.
 export type * from "../../mod.ts";

@@ -21,6 +21,7 @@ import {
   checkPositive,
   checkQueue,
   checkUrl,
+  checkWait,
   DEFAULT_CONNECT_TIMEOUT,
   DEFAULT_QUEUE,
   DEFAULT_URL,
@@ -76,6 +77,15 @@ export interface RedisExecutorOptions {
    * @default {10000}
    */
   connectTimeout?: number;
+  /**
+   * Milliseconds a queued task waits while no live node could take it —
+   * no node serves the queue at all (a mistyped name, none started) — before
+   * it fails with `BrokenExecutorError` naming the queue; `Infinity` waits
+   * for ever. Nodes that are merely busy do not count.
+   *
+   * @default {60000}
+   */
+  unroutableTimeout?: number;
 }
 
 const OWNER = "RedisExecutor";
@@ -86,6 +96,7 @@ const OPTIONS = [
   "lease",
   "maxQueued",
   "connectTimeout",
+  "unroutableTimeout",
 ] as const;
 
 /**
@@ -137,6 +148,7 @@ export class RedisExecutor extends Executor {
       lease = 30_000,
       maxQueued = Infinity,
       connectTimeout = DEFAULT_CONNECT_TIMEOUT,
+      unroutableTimeout = 60_000,
     } = options;
     this.#maxQueued = checkPositive(maxQueued, OWNER, "maxQueued", true);
     this.#submitter = new Submitter({
@@ -145,7 +157,11 @@ export class RedisExecutor extends Executor {
       maxAttempts: checkPositive(maxAttempts, OWNER, "maxAttempts", false),
       lease: checkMs(lease, OWNER, "lease"),
       connectTimeout: checkMs(connectTimeout, OWNER, "connectTimeout"),
-      maxQueued: this.#maxQueued,
+      unroutableTimeout: checkWait(
+        unroutableTimeout,
+        OWNER,
+        "unroutableTimeout",
+      ),
     });
   }
 

@@ -15,11 +15,13 @@ import {
   checkPrefixes,
   checkQueue,
   checkUrl,
+  checkWait,
   DEFAULT_CONNECT_TIMEOUT,
   DEFAULT_QUEUE,
   DEFAULT_URL,
 } from "./_options.ts";
 import { Runner } from "./_runner.ts";
+import { checkModuleAccess } from "./_module_access.ts";
 
 /** Options of {@linkcode RedisNode}. */
 export interface RedisNodeOptions {
@@ -67,6 +69,27 @@ export interface RedisNodeOptions {
    * @default {10000}
    */
   connectTimeout?: number;
+  /**
+   * Milliseconds any task may run on this node, whatever its submitter
+   * asked: past it the task is stopped and its future fails with a
+   * `TimeoutError` naming this limit. The node, not the submitter, decides
+   * what a task may cost (with a `ProcessPoolExecutor`, a runaway task is
+   * really stopped; its `memoryLimit` bounds memory).
+   *
+   * @default {Infinity}
+   */
+  maxTaskTime?: number;
+}
+
+/** Options of {@linkcode RedisNode.close}. */
+export interface RedisNodeCloseOptions {
+  /**
+   * Milliseconds to let running tasks finish; past it they are stopped,
+   * never answered, and handed back to the queue for other nodes.
+   *
+   * @default {Infinity}
+   */
+  grace?: number;
 }
 
 const OWNER = "RedisNode";
@@ -77,6 +100,7 @@ const OPTIONS = [
   "allowModules",
   "prefetch",
   "connectTimeout",
+  "maxTaskTime",
 ] as const;
 
 /**
@@ -124,8 +148,10 @@ export class RedisNode implements AsyncDisposable {
    *
    * @param options The Redis, the queue, the executor and what it admits.
    * @throws {TypeError} For an unknown option, a value of the wrong type, a
-   * bad `url`, or an `executor` that is not a pool executor.
+   * bad `url`, an `executor` that is not a pool executor, or one whose
+   * permissions do not let its workers import the `allowModules` prefixes.
    * @throws {RangeError} For a number out of range.
+   * @throws {Deno.errors.NotCapable} Without net permission to Redis.
    */
   constructor(options: RedisNodeOptions) {
     checkKnownOptions(options, OWNER, OPTIONS);
@@ -136,6 +162,7 @@ export class RedisNode implements AsyncDisposable {
       allowModules = [],
       prefetch = 0,
       connectTimeout = DEFAULT_CONNECT_TIMEOUT,
+      maxTaskTime = Infinity,
     } = options;
     const state = typeof executor === "object" && executor !== null
       ? stateOf(executor)
@@ -154,7 +181,9 @@ export class RedisNode implements AsyncDisposable {
       allowModules: checkPrefixes(allowModules, OWNER),
       prefetch: checkNatural(prefetch, OWNER, "prefetch"),
       connectTimeout: checkMs(connectTimeout, OWNER, "connectTimeout"),
+      maxTaskTime: checkWait(maxTaskTime, OWNER, "maxTaskTime"),
     };
+    checkModuleAccess(state.permissions, checked.allowModules, OWNER);
     this.#link = new Link({
       url: checked.url,
       connectTimeout: checked.connectTimeout,
@@ -169,6 +198,7 @@ export class RedisNode implements AsyncDisposable {
       queue: checked.queue,
       allowModules: checked.allowModules,
       prefetch: checked.prefetch,
+      maxTaskTime: checked.maxTaskTime,
     });
     this.ready = this.#link.connect().then(() => {}, async (error) => {
       await this.close();
@@ -179,18 +209,27 @@ export class RedisNode implements AsyncDisposable {
 
   /**
    * Takes no more tasks, finishes and answers the ones it holds, leaves the
-   * group and closes its connection. Idempotent. The executor it runs on
-   * stays open.
+   * group and closes its connection. Idempotent (a second call's options
+   * change nothing). The executor it runs on stays open.
    *
+   * With Redis unreachable, it waits for its running tasks at most until
+   * they end or `connectTimeout` passes for their answers; what it gives up
+   * on, other nodes take once its lease runs out.
+   *
+   * @param options `grace`: how long running tasks may take; past it they
+   * are stopped and handed back to the queue at once.
    * @returns A promise that resolves once the node is gone.
+   * @throws {TypeError} For a `grace` that is not a number.
+   * @throws {RangeError} For a `grace` that is not > 0.
    */
-  close(): Promise<void> {
-    this.#closed ??= this.#close();
+  close(options: RedisNodeCloseOptions = {}): Promise<void> {
+    const { grace = Infinity } = options;
+    this.#closed ??= this.#close(checkWait(grace, OWNER, "grace", "close"));
     return this.#closed;
   }
 
-  async #close(): Promise<void> {
-    if (this.#link.engine !== undefined) await this.#runner.close();
+  async #close(grace: number): Promise<void> {
+    if (this.#link.engine !== undefined) await this.#runner.close(grace);
     await this.#link.close();
   }
 

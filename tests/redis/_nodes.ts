@@ -36,6 +36,8 @@ export interface NodeSetup {
   allowModules?: string[];
   prefetch?: number;
   connectTimeout?: number;
+  /** More flags for the node program (`--grace 500`, `--allow-read=…`). */
+  args?: string[];
 }
 
 /** A node process; dispose it to stop it (SIGTERM, then wait). */
@@ -46,6 +48,8 @@ export interface NodeProcess extends AsyncDisposable {
   readonly pid: number;
   /** What it wrote on stderr so far. */
   readonly stderr: () => string;
+  /** Resolves with its first stdout line after the ready line that starts with `prefix`. */
+  line(prefix: string): Promise<string>;
   /** Resolves with its exit code. */
   readonly exited: Promise<number>;
   /** Sends `signal` to the node process itself. */
@@ -86,6 +90,7 @@ export async function startNode(
   if (setup.connectTimeout !== undefined) {
     args.push("--connect-timeout", String(setup.connectTimeout));
   }
+  args.push(...setup.args ?? []);
   const child = new Deno.Command("sh", {
     args: ["-c", WATCHDOG, "sh", Deno.execPath(), ...args],
     stdin: "piped",
@@ -133,14 +138,37 @@ export async function startNode(
     await exited;
     throw error;
   }
+  // Later lines, for line(); read to the end so the node never blocks.
+  const later: string[] = [];
+  const waiters: { prefix: string; resolve: (line: string) => void }[] = [];
   const drained = (async () => {
-    while (!(await lines.read()).done);
+    for (;;) {
+      const { value, done } = await lines.read();
+      if (done) break;
+      seen += value;
+      const parts = seen.split("\n");
+      seen = parts.pop()!;
+      for (const line of parts) {
+        later.push(line);
+        for (const waiter of waiters.splice(0)) {
+          if (line.startsWith(waiter.prefix)) waiter.resolve(line);
+          else waiters.push(waiter);
+        }
+      }
+    }
   })();
   let stopping: Promise<number> | undefined;
   const node: NodeProcess = {
     id,
     pid,
     stderr: () => errors,
+    line(prefix) {
+      const found = later.find((line) => line.startsWith(prefix));
+      if (found !== undefined) return Promise.resolve(found);
+      const { promise, resolve } = Promise.withResolvers<string>();
+      waiters.push({ prefix, resolve });
+      return deadline(promise, EXIT_MS, `the node's line ${prefix}`);
+    },
     exited,
     kill(signal) {
       try {

@@ -581,10 +581,28 @@ Deno.test({
     const ttl = Number(await raw.command(["PTTL", "own"]));
     assert.ok(ttl > 4_000 && ttl <= 5_000, `${ttl}`);
     assert.equal(await raw.command(["EXISTS", "missing"]), 0);
-    await f.engine.announce("live", "node-1 2", 3_000, 7_000);
-    const setTtl = Number(await raw.command(["PTTL", "live"]));
-    assert.ok(setTtl > 6_000 && setTtl <= 7_000, `${setTtl}`);
-    assert.deepEqual(await f.engine.alive("live"), ["node-1 2"]);
+    await f.engine.announce("live", "live:data", "node-1", '{"workers":2}', {
+      ttlMs: 3_000,
+      keyTtlMs: 7_000,
+    });
+    for (const key of ["live", "live:data"]) {
+      const setTtl = Number(await raw.command(["PTTL", key]));
+      assert.ok(setTtl > 6_000 && setTtl <= 7_000, `${key}: ${setTtl}`);
+    }
+    assert.deepEqual(await f.engine.alive("live", "live:data"), [
+      { member: "node-1", data: '{"workers":2}' },
+    ]);
+    // A member whose ttl ran out is dropped, with its data.
+    await f.engine.announce("live", "live:data", "node-2", "{}", {
+      ttlMs: 1,
+      keyTtlMs: 7_000,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.deepEqual(
+      (await f.engine.alive("live", "live:data")).map((a) => a.member),
+      ["node-1"],
+    );
+    assert.equal(await raw.command(["HEXISTS", "live:data", "node-2"]), 0);
   },
 });
 
@@ -611,6 +629,26 @@ Deno.test({
     assert.deepEqual(await names(), ["gone", "holder"]);
     assert.equal(await f.engine.sweepConsumers(S, G, 0), 1);
     assert.deepEqual(await names(), ["holder"]);
+  },
+});
+
+Deno.test({
+  name:
+    "Engine.release() hands a consumer's entries back: another claims them at once, and the hand-back counts no delivery",
+  ignore,
+  async fn() {
+    await using f = await setup();
+    await f.engine.createGroup(S, G);
+    await f.engine.addMany(S, [task(1), task(2)]);
+    const [one, two] = await f.engine.read(S, G, "a", 2, 0);
+    // "b" holds nothing, so it hands nothing back.
+    assert.deepEqual(await f.engine.release(S, G, "b", [one.id]), []);
+    assert.deepEqual(await f.engine.release(S, G, "a", [one.id]), [one.id]);
+    // Idle for an hour, at once; the other entry is still "a"'s alone.
+    const claimed = await f.engine.claimIdle(S, G, "c", 3_600_000, 10);
+    assert.deepEqual(claimed.entries.map((e) => e.id), [one.id]);
+    assert.equal(claimed.entries[0].deliveries, 1);
+    assert.notEqual(claimed.entries[0].id, two.id);
   },
 });
 
