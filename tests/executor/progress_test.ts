@@ -22,17 +22,20 @@ for (const { name, make } of executors) {
       }
       return "done";
     });
-    // Progress values and the outcome, in the order the future saw them.
+    // Progress values, with the future's state then, and the outcome, in
+    // the order the future saw them.
     const events: string[] = [];
-    future.addProgressCallback((value) => events.push(`progress ${value}`));
+    future.addProgressCallback((value, f) =>
+      events.push(`progress ${value} ${f.state}`)
+    );
     future.addDoneCallback(() => events.push("done"));
     assert.equal(await deadline(future.result(), WAIT, "task"), "done");
     assert.deepEqual(events, [
-      "progress 1",
-      "progress 2",
-      "progress 3",
-      "progress 4",
-      "progress 5",
+      "progress 1 running",
+      "progress 2 running",
+      "progress 3 running",
+      "progress 4 running",
+      "progress 5 running",
       "done",
     ]);
   });
