@@ -4,7 +4,9 @@
 import assert from "node:assert/strict";
 import {
   BrokenExecutorError,
+  type Future,
   ProcessPoolExecutor,
+  reportProgress,
   TimeoutError,
 } from "../../mod.ts";
 import { deadline } from "../_deadline.ts";
@@ -20,6 +22,25 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+// Resolves with a future's first progress value, within `ms`: a task that
+// reports as it starts says it runs in its child. Past `ms` it kills the
+// pool's children, or closing the pool would wait for an endless task.
+function firstProgress(
+  pool: ProcessPoolExecutor,
+  future: Future<unknown>,
+  ms: number,
+  what: string,
+): Promise<unknown> {
+  return deadline(
+    new Promise((resolve) => future.addProgressCallback(resolve)),
+    ms,
+    what,
+  ).catch((error) => {
+    pool.killWorkers();
+    throw error;
+  });
 }
 
 async function until(check: () => boolean, ms: number, what: string) {
@@ -52,9 +73,12 @@ Deno.test("ProcessPoolExecutor.run() timeout kills a task stuck in a synchronous
 Deno.test("ProcessPoolExecutor fails a task whose child is killed from outside; queued tasks run", async () => {
   await using pool = new ProcessPoolExecutor({ maxWorkers: 1 });
   const pid = await deadline(pool.submit(() => Deno.pid).result(), WAIT, "pid");
-  const victim = pool.submit(() => new Promise(() => {}));
+  const victim = pool.submit(() => {
+    reportProgress("started");
+    return new Promise(() => {});
+  });
   const queued = pool.submit((x: number) => x * 2, 21);
-  await new Promise((r) => setTimeout(r, 100));
+  await firstProgress(pool, victim, WAIT, "the victim's start");
   Deno.kill(pid, "SIGKILL");
   await assert.rejects(
     deadline(victim.result(), WAIT, "killed"),
@@ -122,9 +146,22 @@ Deno.test("ProcessPoolExecutor.terminateWorkers() and killWorkers() stop every c
       "pids",
     );
     // Both children busy, so the rest stays pending.
-    const running = [1, 2].map(() => pool.submit(() => new Promise(() => {})));
+    const running = [1, 2].map(() =>
+      pool.submit(() => {
+        reportProgress("started");
+        return new Promise(() => {});
+      })
+    );
     const pending = [1, 2, 3].map((n) => pool.submit((x: number) => x, n));
-    await new Promise((r) => setTimeout(r, 50));
+    await Promise.all(
+      running.map((f) =>
+        firstProgress(pool, f, WAIT, "a running task's start")
+      ),
+    );
+    assert.deepEqual(
+      [...running, ...pending].map((f) => f.state),
+      ["running", "running", "pending", "pending", "pending"],
+    );
     pool[stop]();
     for (const future of [...running, ...pending]) {
       await assert.rejects(
@@ -151,7 +188,7 @@ for (
     const file = `${dir}/parent.ts`;
     await Deno.writeTextFile(
       file,
-      `import { ProcessPoolExecutor } from "${
+      `import { ProcessPoolExecutor, reportProgress } from "${
         new URL("../../mod.ts", import.meta.url).href
       }";
 const pool = new ProcessPoolExecutor({ maxWorkers: 2 });
@@ -159,7 +196,14 @@ const pids = await Promise.all([1, 2].map(() => pool.submit(async () => {
   await new Promise((r) => setTimeout(r, 50));
   return Deno.pid;
 }).result()));
-for (let i = 0; i < 2; i++) pool.submit(() => { while (true) { /* spin */ } });
+const spinning = [1, 2].map(() => pool.submit(() => {
+  reportProgress(1);
+  while (true) { /* spin */ }
+}));
+// Both children spin before the test kills this program.
+await Promise.all(spinning.map((f) =>
+  new Promise((resolve) => f.addProgressCallback(resolve))
+));
 console.log(JSON.stringify(pids));
 await new Promise(() => {});
 `,
@@ -171,13 +215,23 @@ await new Promise(() => {});
     }).spawn();
     const reader = parent.stdout.getReader();
     let text = "";
-    while (!text.includes("\n")) {
-      const { value, done } = await deadline(reader.read(), WAIT, "child pids");
-      if (done) break;
-      text += new TextDecoder().decode(value);
+    try {
+      while (!text.includes("\n")) {
+        const { value, done } = await deadline(
+          reader.read(),
+          WAIT,
+          "child pids",
+        );
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+    } catch (error) {
+      parent.kill("SIGKILL");
+      await parent.status;
+      await reader.cancel();
+      throw error;
     }
     const pids = JSON.parse(text) as number[];
-    await new Promise((r) => setTimeout(r, 200));
     assert.ok(pids.every(alive));
     parent.kill("SIGKILL");
     await parent.status;

@@ -22,13 +22,22 @@ for (const { name, make } of executors) {
       }
       return "done";
     });
-    const seen: { value: unknown; done: boolean }[] = [];
+    // Progress values, with the future's state then, and the outcome, in
+    // the order the future saw them.
+    const events: string[] = [];
     future.addProgressCallback((value, f) =>
-      seen.push({ value, done: f.done() })
+      events.push(`progress ${value} ${f.state}`)
     );
+    future.addDoneCallback(() => events.push("done"));
     assert.equal(await deadline(future.result(), WAIT, "task"), "done");
-    assert.deepEqual(seen.map((s) => s.value), [1, 2, 3, 4, 5]);
-    assert.ok(seen.every((s) => !s.done), "none after done");
+    assert.deepEqual(events, [
+      "progress 1 running",
+      "progress 2 running",
+      "progress 3 running",
+      "progress 4 running",
+      "progress 5 running",
+      "done",
+    ]);
   });
 
   Deno.test(`${name}: a module task that imports reportProgress reports to its future`, async () => {
@@ -37,7 +46,6 @@ for (const { name, make } of executors) {
     const seen: unknown[] = [];
     future.addProgressCallback((value) => seen.push(value));
     assert.equal(await deadline(future.result(), WAIT, "task"), 5000);
-    assert.ok(seen.length >= 1);
     assert.deepEqual(seen.at(-1), { done: 5000, of: 5000 }, "the last");
   });
 
@@ -93,11 +101,14 @@ for (const { name, make } of executors) {
     });
     await deadline(Promise.all(futures.map((f) => f.result())), WAIT, "all");
     for (let i = 0; i < 200; i++) {
+      assert.ok(order.includes(`p${i}`), `task ${i}'s progress arrived`);
       assert.ok(order.indexOf(`p${i}`) < order.indexOf(`d${i}`), `task ${i}`);
     }
   });
 }
 
-Deno.test("reportProgress() outside a task does nothing", () => {
-  assert.equal(reportProgress({ any: "value" }), undefined);
+Deno.test("reportProgress() outside a task does nothing, even with a value that cannot be cloned", () => {
+  // Inside a task this value throws DataCloneError (see above): outside,
+  // nothing is sent, so nothing is cloned.
+  assert.doesNotThrow(() => reportProgress(() => "a function"));
 });

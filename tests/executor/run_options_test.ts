@@ -1,10 +1,12 @@
 // run(fn, args, { timeout, signal, transfer }).
 import assert from "node:assert/strict";
-import { CancelledError, ThreadPoolExecutor } from "../../mod.ts";
+import {
+  CancelledError,
+  reportProgress,
+  ThreadPoolExecutor,
+} from "../../mod.ts";
 import { deadline } from "../_deadline.ts";
 import { countWorkers } from "./_worker_count.ts";
-
-const never = () => new Promise<never>(() => {});
 
 Deno.test("ThreadPoolExecutor.run() signal cancels a pending task with CancelledError", async () => {
   await using pool = new ThreadPoolExecutor({ maxWorkers: 1 });
@@ -26,16 +28,26 @@ Deno.test("ThreadPoolExecutor.run() signal stops a running task with signal.reas
   using workers = countWorkers();
   await using pool = new ThreadPoolExecutor({ maxWorkers: 1 });
   const controller = new AbortController();
-  const running = pool.run(never, [], { signal: controller.signal });
+  // Says when it runs in the worker, then never ends.
+  const running = pool.run(
+    () => {
+      reportProgress("started");
+      return new Promise<never>(() => {});
+    },
+    [],
+    { signal: controller.signal },
+  );
   const queued = pool.submit(() => "queued");
   await deadline(
-    new Promise<void>((resolve) => {
-      const check = () => running.running() ? resolve() : setTimeout(check, 1);
-      check();
-    }),
+    new Promise<unknown>((resolve) => running.addProgressCallback(resolve)),
     1000,
     "task start",
-  );
+  ).catch((error) => {
+    // Stop the endless task, or disposing the pool would wait for it.
+    controller.abort(error);
+    throw error;
+  });
+  assert.equal(running.state, "running");
   const reason = new Error("stop it");
   controller.abort(reason);
   await assert.rejects(
@@ -43,7 +55,7 @@ Deno.test("ThreadPoolExecutor.run() signal stops a running task with signal.reas
     (e) => e === reason,
   );
   assert.equal(await deadline(queued.result(), 1000, "queued"), "queued");
-  await workers.terminations(1);
+  await deadline(workers.terminations(1), 1000, "the worker's termination");
   assert.equal(workers.started, 2);
 });
 
@@ -70,7 +82,11 @@ Deno.test("ThreadPoolExecutor.run() transfer detaches the buffer when run() retu
     { transfer: [buffer] },
   );
   assert.equal(buffer.byteLength, 0, "detached at once");
+  // Dispatch runs in a microtask: after it, the busy task holds the only
+  // worker and this one still waits in the queue, its buffer detached.
+  await null;
   assert.equal(future.state, "pending");
+  assert.equal(pool.stats().queued, 1);
   assert.equal(await deadline(future.result(), 1000, "transfer"), 10);
   await busy.result();
 });

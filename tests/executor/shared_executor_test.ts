@@ -5,6 +5,7 @@ import {
   asCompleted,
   BrokenExecutorError,
   CancelledError,
+  FIRST_COMPLETED,
   fromModule,
   ShutdownError,
   TimeoutError,
@@ -87,8 +88,21 @@ for (const { name, make } of executors) {
       order.push(await f.result());
     }
     assert.deepEqual(order, [10, 200]);
-    const { done } = await wait(futures);
-    assert.equal(done.size, 2);
+    // Fresh futures, so wait() has something to wait for.
+    const [slow, fast] = [200, 10].map((ms) =>
+      pool.submit(async (ms: number) => {
+        await new Promise((r) => setTimeout(r, ms));
+        return ms;
+      }, ms)
+    );
+    const { done, notDone } = await deadline(
+      wait([slow, fast], { returnWhen: FIRST_COMPLETED }),
+      WAIT,
+      "wait FIRST_COMPLETED",
+    );
+    assert.ok(done.has(fast) && done.size === 1, "fast alone is done");
+    assert.ok(notDone.has(slow) && notDone.size === 1, "slow is not");
+    assert.equal(await deadline(slow.result(), WAIT, "slow"), 200);
   });
 
   Deno.test(`${name}.run() timeout and signal fail the task and keep the pool`, async () => {

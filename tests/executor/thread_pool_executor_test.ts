@@ -223,10 +223,12 @@ Deno.test("ThreadPoolExecutor reuses an idle worker before starting another", as
   using workers = countWorkers();
   await using pool = new ThreadPoolExecutor({ maxWorkers: 4 });
   assert.equal(workers.started, 0, "no worker before the first task");
+  const ids: string[] = [];
   for (let i = 0; i < 5; i++) {
-    const id = await deadline(pool.submit(workerId).result(), WAIT, "task");
-    assert.equal(typeof id, "string");
+    ids.push(await deadline(pool.submit(workerId).result(), WAIT, "task"));
   }
+  // One worker's id, five times: every task ran in the same worker.
+  assert.equal(new Set(ids).size, 1, ids.join(", "));
   assert.equal(workers.started, 1);
 });
 

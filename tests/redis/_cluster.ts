@@ -9,6 +9,7 @@ import {
 import { deadline } from "../_deadline.ts";
 import { type RedisServer, startRedis } from "./_redis_server.ts";
 import { type NodeProcess, type NodeSetup, startNode } from "./_nodes.ts";
+import type { Future } from "../../mod.ts";
 
 /** Every wait in the Redis executor tests gives up after this long. */
 export const WAIT_MS = 30_000;
@@ -134,9 +135,28 @@ export async function markers(): Promise<Markers> {
 }
 
 /**
+ * Resolves with `future`'s first progress value: for a task that calls
+ * `reportProgress` as it starts, the event that it runs on a node (a
+ * progress reply sets the future running before its callbacks run). Gives
+ * up after `WAIT_MS`, naming `what`.
+ */
+export function firstProgress(
+  future: Future<unknown>,
+  what: string,
+): Promise<unknown> {
+  return deadline(
+    new Promise((resolve) => future.addProgressCallback(resolve)),
+    WAIT_MS,
+    what,
+  );
+}
+
+/**
  * Resolves once `check` holds, checking every 10 ms: for states with no
- * event to wait on (a future turning running, a key emptied). Gives up
- * after `WAIT_MS`, naming `what`.
+ * event to wait on (a key emptied, a prefetched task counted as started
+ * before it runs, so before it can report progress). A task that reports
+ * progress as it starts is waited on with `firstProgress` instead. Gives
+ * up after `WAIT_MS`, naming `what`.
  */
 export async function until(
   check: () => boolean | Promise<boolean>,

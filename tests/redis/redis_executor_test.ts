@@ -4,7 +4,9 @@ import assert from "node:assert/strict";
 import {
   asCompleted,
   CancelledError,
+  FIRST_COMPLETED,
   fromModule,
+  reportProgress,
   ShutdownError,
   ThreadPoolExecutor,
   TimeoutError,
@@ -13,7 +15,14 @@ import {
 import { RedisExecutor } from "../../executor/redis/mod.ts";
 import { deadline } from "../_deadline.ts";
 import { requireRedis, startRedis } from "./_redis_server.ts";
-import { cluster, markers, rawClient, until, WAIT_MS } from "./_cluster.ts";
+import {
+  cluster,
+  firstProgress,
+  markers,
+  rawClient,
+  until,
+  WAIT_MS,
+} from "./_cluster.ts";
 
 const ignore = !requireRedis();
 const fixtures = new URL("../executor/fixtures/", import.meta.url).href;
@@ -21,9 +30,11 @@ const tasks = fromModule<typeof import("../executor/fixtures/tasks.ts")>(
   new URL("tasks.ts", fixtures),
 );
 
-// A task that leaves a marker file named `name` in `dir` as it starts, then
-// takes `ms`: which tasks ran, seen from outside the node.
+// A task that reports `name` as progress and leaves a marker file named
+// `name` in `dir` as it starts, then takes `ms`: which tasks ran, seen from
+// outside the node.
 const mark = async (dir: string, name: string, ms: number) => {
+  reportProgress(name);
   await Deno.writeTextFile(`${dir}/${name}`, "");
   await new Promise((r) => setTimeout(r, ms));
   return name;
@@ -138,9 +149,18 @@ Deno.test({
       order.push(await f.result());
     }
     assert.deepEqual(order, [10, 600]);
-    const { done, notDone } = await wait([remote, local]);
-    assert.equal(done.size, 2);
-    assert.equal(notDone.size, 0);
+    // Fresh futures, so wait() has something to wait for: the remote one
+    // is fast this time.
+    const fast = c.executor.submit(sleep, 10);
+    const slow = pool.submit(sleep, 600);
+    const { done, notDone } = await deadline(
+      wait([slow, fast], { returnWhen: FIRST_COMPLETED }),
+      WAIT_MS,
+      "wait FIRST_COMPLETED",
+    );
+    assert.ok(done.has(fast) && done.size === 1, "fast alone is done");
+    assert.ok(notDone.has(slow) && notDone.size === 1, "slow is not");
+    assert.equal(await deadline(slow.result(), WAIT_MS, "slow"), 600);
   },
 });
 
@@ -162,13 +182,19 @@ Deno.test({
       },
     );
     const controller = new AbortController();
-    const aborted = c.executor.run(() => new Promise(() => {}), [], {
-      signal: controller.signal,
-    });
+    const aborted = c.executor.run(
+      () => {
+        reportProgress("started");
+        return new Promise(() => {});
+      },
+      [],
+      { signal: controller.signal },
+    );
     const queued = c.executor.run((x: number) => x, [5], {
       signal: controller.signal,
     });
-    await until(() => aborted.running(), "the task's start");
+    await firstProgress(aborted, "the task's start");
+    assert.equal(aborted.running(), true);
     assert.equal(queued.running(), false);
     controller.abort(new Error("stop"));
     await assert.rejects(aborted.result(), /stop/);
@@ -255,8 +281,8 @@ Deno.test({
     await using runs = await markers();
     await using c = await cluster([{ maxWorkers: 1, permissions: "inherit" }]);
     const running = c.executor.submit(mark, runs.dir, "running", 300);
-    await runs.waitFor(1, "the first task's start");
-    await until(() => running.running(), "the task's start");
+    await firstProgress(running, "the task's start");
+    await runs.waitFor(1, "the first task's marker");
     const queued = [1, 2, 3].map((n) =>
       c.executor.submit(mark, runs.dir, `queued-${n}`, 0)
     );

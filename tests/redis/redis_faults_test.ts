@@ -2,12 +2,13 @@
 // maxAttempts is spent, a lease shorter than a task, Redis stopped and
 // restarted, the executor's connections killed.
 import assert from "node:assert/strict";
-import { BrokenExecutorError } from "../../mod.ts";
+import { BrokenExecutorError, reportProgress } from "../../mod.ts";
 import { deadline } from "../_deadline.ts";
 import { requireRedis } from "./_redis_server.ts";
 import {
   type Cluster,
   cluster,
+  firstProgress,
   markers,
   rawClient,
   until,
@@ -43,9 +44,7 @@ Deno.test({
     await using runs = await markers();
     const LEASE = 800;
     await using c = await cluster([inherit, inherit], { lease: LEASE });
-    let settled = 0;
     const future = c.executor.submit(marked, runs.dir, 1500);
-    future.addDoneCallback(() => settled++);
     const [first] = await runs.waitFor(1, "the first run");
     const killedAt = performance.now();
     const victim = nodeWithPid(c, pidOf(first));
@@ -55,7 +54,10 @@ Deno.test({
     const pid = await deadline(future.result(), WAIT_MS, "the second run");
     assert.equal(pid, survivor.pid);
     assert.ok(performance.now() - killedAt >= LEASE, "taken before the lease");
-    assert.equal(settled, 1);
+    // The killed run is neither a completion nor a failure.
+    const stats = c.executor.stats();
+    assert.equal(stats.completed, 1);
+    assert.equal(stats.failed, 0);
     assert.deepEqual(
       runs.runs().map(pidOf).toSorted(),
       [
@@ -128,9 +130,12 @@ Deno.test({
       await deadline(c.executor.submit(() => 1).result(), WAIT_MS, "first"),
       1,
     );
-    const running = c.executor.submit(() => new Promise(() => {}));
+    const running = c.executor.submit(() => {
+      reportProgress("started");
+      return new Promise(() => {});
+    });
     const queued = c.executor.submit(() => 2);
-    await until(() => running.running(), "the task's start");
+    await firstProgress(running, "the task's start");
     const stopped = performance.now();
     await c.redis.stop();
     for (const future of [running, queued]) {
@@ -170,8 +175,11 @@ Deno.test({
     await using c = await cluster([{ maxWorkers: 1 }], {
       connectTimeout: 20_000,
     });
-    const running = c.executor.submit(() => new Promise(() => {}));
-    await until(() => running.running(), "the task's start");
+    const running = c.executor.submit(() => {
+      reportProgress("started");
+      return new Promise(() => {});
+    });
+    await firstProgress(running, "the task's start");
     await c.redis.restart();
     const error = await deadline(running.exception(), WAIT_MS, "failure");
     assert.ok(error instanceof BrokenExecutorError, String(error));
@@ -194,11 +202,12 @@ Deno.test({
       0,
     );
     const running = c.executor.submit(async () => {
+      reportProgress("started");
       await new Promise((resolve) => setTimeout(resolve, 500));
       return "slow";
     });
     const queued = c.executor.submit(() => "queued");
-    await until(() => running.running(), "the task's start");
+    await firstProgress(running, "the task's start");
     await using raw = await rawClient(c.redis.url);
     const list = await raw.command(["CLIENT", "LIST"]) as string;
     const ids = list.split("\n")

@@ -2,11 +2,22 @@
 // program: its options, what it admits, whose permissions tasks get, and
 // how it leaves.
 import assert from "node:assert/strict";
-import { Executor, fromModule, ThreadPoolExecutor } from "../../mod.ts";
+import {
+  Executor,
+  fromModule,
+  reportProgress,
+  ThreadPoolExecutor,
+} from "../../mod.ts";
 import { RedisExecutor, RedisNode } from "../../executor/redis/mod.ts";
 import { deadline } from "../_deadline.ts";
 import { requireRedis, startRedis } from "./_redis_server.ts";
-import { cluster, rawClient, until, WAIT_MS } from "./_cluster.ts";
+import {
+  cluster,
+  firstProgress,
+  rawClient,
+  until,
+  WAIT_MS,
+} from "./_cluster.ts";
 
 const ignore = !requireRedis();
 const fixtures = new URL("../executor/fixtures/", import.meta.url).href;
@@ -181,10 +192,11 @@ Deno.test({
   async fn() {
     await using c = await cluster([{ maxWorkers: 1 }]);
     const slow = c.executor.submit(async () => {
+      reportProgress("started");
       await new Promise((resolve) => setTimeout(resolve, 500));
       return "finished";
     });
-    await until(() => slow.running(), "the task's start");
+    await firstProgress(slow, "the task's start");
     const exit = c.nodes[0].stop();
     assert.equal(await deadline(slow.result(), WAIT_MS, "result"), "finished");
     assert.equal(await exit, 0);
@@ -197,9 +209,12 @@ Deno.test({
   async fn() {
     await using c = await cluster([{ maxWorkers: 1, prefetch: 2 }]);
     const futures = [1, 2, 3, 4, 5].map(() =>
-      c.executor.submit(() => new Promise((r) => setTimeout(r, 300)))
+      c.executor.submit(() => {
+        reportProgress("started");
+        return new Promise((r) => setTimeout(r, 300));
+      })
     );
-    await until(() => futures[0].running(), "the first task's start");
+    await firstProgress(futures[0], "the first task's start");
     await using raw = await rawClient(c.redis.url);
     // One on the worker and two taken ahead; the rest in the queue.
     await until(
@@ -213,7 +228,19 @@ Deno.test({
       () => futures.filter((f) => f.running()).length === 3,
       "three futures running",
     );
-    assert.equal(futures.filter((f) => f.running()).length, 3);
+    // The three taken are the first three; the last two wait in the queue.
+    assert.deepEqual(futures.map((f) => f.state), [
+      "running",
+      "running",
+      "running",
+      "pending",
+      "pending",
+    ]);
+    const [length, [pending]] = await Promise.all([
+      raw.command(["XLEN", c.queue]),
+      raw.command(["XPENDING", c.queue, "nodes"]) as Promise<number[]>,
+    ]);
+    assert.equal(length as number - pending, 2, "two entries not taken");
     await deadline(
       Promise.all(futures.map((f) => f.result())),
       WAIT_MS,

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { reportProgress } from "../../mod.ts";
 import { deadline } from "../_deadline.ts";
 import { requireRedis } from "./_redis_server.ts";
-import { cluster, until, WAIT_MS } from "./_cluster.ts";
+import { cluster, firstProgress, until, WAIT_MS } from "./_cluster.ts";
 
 const ignore = !requireRedis();
 
@@ -23,13 +23,21 @@ Deno.test({
       }
       return "done";
     });
-    const seen: { value: unknown; done: boolean; running: boolean }[] = [];
+    // Progress values, with the future's state then, and the outcome, in
+    // the order the future saw them.
+    const events: string[] = [];
     future.addProgressCallback((value, f) =>
-      seen.push({ value, done: f.done(), running: f.running() })
+      events.push(`progress ${value} ${f.state}`)
     );
+    future.addDoneCallback(() => events.push("done"));
     assert.equal(await deadline(future.result(), WAIT_MS, "task"), "done");
-    assert.deepEqual(seen.map((s) => s.value), [1, 2, 3, 4]);
-    assert.ok(seen.every((s) => !s.done && s.running), "running, none after");
+    assert.deepEqual(events, [
+      "progress 1 running",
+      "progress 2 running",
+      "progress 3 running",
+      "progress 4 running",
+      "done",
+    ]);
   },
 });
 
@@ -78,13 +86,16 @@ Deno.test({
     await deadline(failing.exception(), WAIT_MS, "failure");
     // Two tasks hold both workers; a third waits in the queue and is
     // cancelled there.
-    const gate = c.executor.submit(() =>
-      new Promise((r) => setTimeout(r, 800))
+    const [gate, gate2] = [1, 2].map(() =>
+      c.executor.submit(() => {
+        reportProgress("started");
+        return new Promise((r) => setTimeout(r, 800));
+      })
     );
-    const gate2 = c.executor.submit(() =>
-      new Promise((r) => setTimeout(r, 800))
-    );
-    await until(() => gate.running() && gate2.running(), "both running");
+    await Promise.all([
+      firstProgress(gate, "the first gate's start"),
+      firstProgress(gate2, "the second gate's start"),
+    ]);
     const waiting = c.executor.submit(() => "late");
     let stats = c.executor.stats();
     assert.equal(stats.running, 2);
