@@ -2,12 +2,18 @@
 // shutdown() still ends, and what each side writes to Redis for itself
 // expires once its owner is gone (and is removed at once by its close).
 import assert from "node:assert/strict";
-import { ThreadPoolExecutor } from "../../mod.ts";
+import { reportProgress, ThreadPoolExecutor } from "../../mod.ts";
 import { RedisExecutor, RedisNode } from "../../executor/redis/mod.ts";
 import { deadline } from "../_deadline.ts";
 import { runProgram } from "../_program.ts";
 import { requireRedis, startRedis } from "./_redis_server.ts";
-import { rawClient, type RawRedis, until, WAIT_MS } from "./_cluster.ts";
+import {
+  firstProgress,
+  rawClient,
+  type RawRedis,
+  until,
+  WAIT_MS,
+} from "./_cluster.ts";
 import { startNode } from "./_nodes.ts";
 
 const ignore = !requireRedis();
@@ -141,11 +147,14 @@ Deno.test({
     const executor = new RedisExecutor({ url: redis.url, queue: "q" });
     const controller = new AbortController();
     const future = executor.run(
-      () => new Promise((resolve) => setTimeout(resolve, 300)),
+      () => {
+        reportProgress("started");
+        return new Promise((resolve) => setTimeout(resolve, 300));
+      },
       [],
       { signal: controller.signal },
     );
-    await until(() => future.running(), "the task's start");
+    await firstProgress(future, "the task's start");
     // As if the node had died and its stream expired.
     const control = `q:control:${node.id}`;
     assert.equal(await raw.command(["DEL", control]), 1);
