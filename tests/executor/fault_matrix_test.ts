@@ -209,22 +209,29 @@ for (const on of ["thread", "node", "process"] as const) {
     }
 
     Deno.test(`${name}: ${death.name} before a task waiting in the same worker starts runs that task on a new worker`, async () => {
-      using ex = executor(on, 1);
-      const { pool } = ex;
-      await warm(pool, quick);
-      const killer = pool.submit(
-        build("() => { DIE; return new Promise(() => {}); }", death),
-      );
-      const waiting = pool.submit(quick, 7);
-      await null;
-      assert.ok(waiting.running(), "precondition: sent to the busy worker");
-      await assert.rejects(
-        deadline(killer.result(), WAIT, "the killer"),
-        diedUnder,
-      );
-      assert.equal(await deadline(waiting.result(), WAIT, "waiting"), 70);
-      await deadline(pool.shutdown(), WAIT, "shutdown");
-      ex.gone();
+      // The pool sends `quick` ahead to the busy worker only while its
+      // measured call time is under 0.1 ms; one call slowed by a loaded
+      // machine can undo that, so the case is tried again on a new pool.
+      for (let attempt = 1;; attempt++) {
+        using ex = executor(on, 1);
+        const { pool } = ex;
+        await warm(pool, quick);
+        const killer = pool.submit(
+          build("() => { DIE; return new Promise(() => {}); }", death),
+        );
+        const waiting = pool.submit(quick, 7);
+        await null;
+        const sentAhead = waiting.running();
+        await assert.rejects(
+          deadline(killer.result(), WAIT, "the killer"),
+          diedUnder,
+        );
+        assert.equal(await deadline(waiting.result(), WAIT, "waiting"), 70);
+        await deadline(pool.shutdown(), WAIT, "shutdown");
+        ex.gone();
+        if (sentAhead) break;
+        assert.ok(attempt < 3, "precondition: never sent to the busy worker");
+      }
     });
 
     if (!death.sync || death.silent) continue;
