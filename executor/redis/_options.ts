@@ -1,14 +1,14 @@
 // The options of RedisExecutor and RedisNode, checked once at construction
 // in std's message form; inner code trusts the values.
 import { checkCount, describe } from "../../future/_util.ts";
-import { validateUrl } from "./_engine.ts";
+import { validateUrl } from "./_engine/connect.ts";
+
+export { DEFAULT_CONNECT_TIMEOUT } from "./_engine/connect.ts";
 
 /** The default Redis: a local server on its default port. */
 export const DEFAULT_URL = "redis://127.0.0.1:6379";
 /** The default queue's name (its task stream's key). */
 export const DEFAULT_QUEUE = "concurrent-futures";
-/** ms Redis may be unreachable before what waits on it fails. */
-export const DEFAULT_CONNECT_TIMEOUT = 10_000;
 
 /**
  * Throws unless `url` is a redis:// or rediss:// URL that the program may

@@ -14,6 +14,6 @@
  *
  * @module
  */
-import { runNode } from "./_node_program.ts";
+import { runNode } from "./_node/program.ts";
 
 if (import.meta.main) Deno.exit(await runNode(Deno.args));

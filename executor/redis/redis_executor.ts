@@ -27,8 +27,8 @@ import {
   DEFAULT_URL,
 } from "./_options.ts";
 import type { ExecutorStats } from "../stats.ts";
-import { Submitter } from "./_submitter.ts";
-import type { TaskFunction } from "./_wire.ts";
+import { Submitter } from "./_executor/submitter.ts";
+import type { TaskFunction } from "./_wire/records.ts";
 
 /** Options of {@linkcode RedisExecutor}. */
 export interface RedisExecutorOptions {

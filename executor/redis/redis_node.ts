@@ -8,7 +8,7 @@ import { describe } from "../../future/_util.ts";
 import type { Executor } from "../executor.ts";
 import { checkKnownOptions } from "../_options.ts";
 import { stateOf } from "../_submit.ts";
-import { Link } from "./_link.ts";
+import { Link } from "./_engine/link.ts";
 import {
   checkMs,
   checkNatural,
@@ -20,8 +20,8 @@ import {
   DEFAULT_QUEUE,
   DEFAULT_URL,
 } from "./_options.ts";
-import { Runner } from "./_runner.ts";
-import { checkModuleAccess } from "./_module_access.ts";
+import { Runner } from "./_node/runner.ts";
+import { checkModuleAccess } from "./_node/module_access.ts";
 
 /** Options of {@linkcode RedisNode}. */
 export interface RedisNodeOptions {

@@ -3,12 +3,12 @@
 // that dies and comes back.
 import assert from "node:assert/strict";
 import {
-  connect,
   type Engine,
   EngineError,
   type EngineOptions,
-} from "../../executor/redis/_engine.ts";
-import { decode, encode } from "../../executor/redis/_codec.ts";
+} from "../../executor/redis/_engine/engine.ts";
+import { connect } from "../../executor/redis/_engine/connect.ts";
+import { decode, encode } from "../../executor/redis/_wire/codec.ts";
 import { fromRecord, toRecord } from "../../executor/_error_record.ts";
 import type { ErrorRecord, RawThrow } from "../../executor/_protocol.ts";
 import { deadline } from "../_deadline.ts";
@@ -334,7 +334,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "Engine.claimIdle() gives an idle entry to a second consumer with delivery count 2",
+    "Engine.claimExpired() gives an idle entry to a second consumer with delivery count 2",
   ignore,
   async fn() {
     await using f = await setup();
@@ -343,12 +343,20 @@ Deno.test({
     const [first] = await f.engine.read(S, G, "a", 1, 0);
     assert.equal(first.deliveries, 1);
     // Not idle long enough yet.
-    const early = await f.engine.claimIdle(S, G, "b", 60_000, 10);
+    const early = await f.engine.claimExpired(S, G, "b", {
+      leaseField: "lease",
+      minIdleMs: 60_000,
+      count: 10,
+    });
     assert.deepEqual(early, { entries: [], deleted: [] });
     const claimed = await until(async () => {
-      const { entries } = await f.engine.claimIdle(S, G, "b", 100, 10);
+      const { entries } = await f.engine.claimExpired(S, G, "b", {
+        leaseField: "lease",
+        minIdleMs: 100,
+        count: 10,
+      });
       return entries.length > 0 ? entries : undefined;
-    }, "claimIdle() of an entry idle for 100 ms");
+    }, "claimExpired() of an entry idle for 100 ms");
     assert.equal(claimed.length, 1);
     assert.equal(claimed[0].id, id);
     assert.equal(claimed[0].deliveries, 2);
@@ -361,7 +369,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "Engine.claimIdle() scans the whole pending list across calls",
+  name: "Engine.claimExpired() scans the whole pending list across calls",
   ignore,
   async fn() {
     await using f = await setup();
@@ -373,7 +381,11 @@ Deno.test({
     await f.engine.read(S, G, "a", 100, 0);
     const claimed = new Set<string>();
     await until(async () => {
-      const { entries } = await f.engine.claimIdle(S, G, "b", 50, 10);
+      const { entries } = await f.engine.claimExpired(S, G, "b", {
+        leaseField: "lease",
+        minIdleMs: 50,
+        count: 10,
+      });
       for (const entry of entries) claimed.add(entry.id);
       return claimed.size === ids.length ? true : undefined;
     }, "claiming all 25 entries, 10 at a time");
@@ -397,16 +409,24 @@ Deno.test({
     while (performance.now() < extending) {
       assert.deepEqual(await f.engine.extend(S, G, "a", [id]), [id]);
       extensions++;
-      const { entries } = await f.engine.claimIdle(S, G, "b", MIN_IDLE, 10);
+      const { entries } = await f.engine.claimExpired(S, G, "b", {
+        leaseField: "lease",
+        minIdleMs: MIN_IDLE,
+        count: 10,
+      });
       assert.deepEqual(entries, [], "claimed while extended");
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     assert.ok(extensions > 10);
     // Left idle, it goes to "b" as its second delivery, not its 2 + N-th.
     const claimed = await until(async () => {
-      const { entries } = await f.engine.claimIdle(S, G, "b", MIN_IDLE, 10);
+      const { entries } = await f.engine.claimExpired(S, G, "b", {
+        leaseField: "lease",
+        minIdleMs: MIN_IDLE,
+        count: 10,
+      });
       return entries[0];
-    }, "claimIdle() once extends stop");
+    }, "claimExpired() once extends stop");
     assert.equal(claimed.id, id);
     assert.equal(claimed.deliveries, 2);
   },
@@ -439,16 +459,20 @@ Deno.test({
     // XDEL does not look at groups: a delivered entry counts as removed.
     assert.equal(await f.engine.remove(S, [id]), 1);
     assert.equal(await f.engine.remove(S, [id]), 0);
-    // "a" may be running it; left idle with `other`, claimIdle reports it
+    // "a" may be running it; left idle with `other`, claimExpired reports it
     // deleted, never as an entry, and takes `other`.
     const deleted: string[] = [];
     const entries: string[] = [];
     await until(async () => {
-      const result = await f.engine.claimIdle(S, G, "b", 50, 10);
+      const result = await f.engine.claimExpired(S, G, "b", {
+        leaseField: "lease",
+        minIdleMs: 50,
+        count: 10,
+      });
       deleted.push(...result.deleted);
       entries.push(...result.entries.map((entry) => entry.id));
       return deleted.length > 0 && entries.length > 0 ? true : undefined;
-    }, "claimIdle() reporting the deleted entry and taking the other");
+    }, "claimExpired() reporting the deleted entry and taking the other");
     assert.deepEqual(deleted, [id]);
     assert.deepEqual(entries, [other]);
     // Dropped from the group's pending list: acknowledging it finds nothing.
@@ -645,7 +669,11 @@ Deno.test({
     assert.deepEqual(await f.engine.release(S, G, "b", [one.id]), []);
     assert.deepEqual(await f.engine.release(S, G, "a", [one.id]), [one.id]);
     // Idle for an hour, at once; the other entry is still "a"'s alone.
-    const claimed = await f.engine.claimIdle(S, G, "c", 3_600_000, 10);
+    const claimed = await f.engine.claimExpired(S, G, "c", {
+      leaseField: "lease",
+      minIdleMs: 3_600_000,
+      count: 10,
+    });
     assert.deepEqual(claimed.entries.map((e) => e.id), [one.id]);
     assert.equal(claimed.entries[0].deliveries, 1);
     assert.notEqual(claimed.entries[0].id, two.id);
@@ -660,7 +688,11 @@ Deno.test({
     await using f = await setup({ commandTimeout: 500 });
     await f.engine.createGroup(S, G);
     // Loads the claim script, which the restarted server will not have.
-    await f.engine.claimIdle(S, G, "b", 60_000, 10);
+    await f.engine.claimExpired(S, G, "b", {
+      leaseField: "lease",
+      minIdleMs: 60_000,
+      count: 10,
+    });
     const blocked = f.engine.read(S, G, "a", 10, WAIT_MS);
     blocked.catch(() => {}); // asserted below; it may reject before that
     const down = nextEvent(
@@ -709,7 +741,11 @@ Deno.test({
     const id = await f.engine.add(S, task(2));
     const [entry] = await f.engine.read(S, G, "a", 10, WAIT_MS);
     assert.equal(entry.id, id);
-    await f.engine.claimIdle(S, G, "b", 0, 10);
+    await f.engine.claimExpired(S, G, "b", {
+      leaseField: "lease",
+      minIdleMs: 0,
+      count: 10,
+    });
   },
 });
 

@@ -14,7 +14,7 @@ import { RedisExecutor, RedisNode } from "../../executor/redis/mod.ts";
 import {
   parseArgs,
   poolPermissions,
-} from "../../executor/redis/_node_program.ts";
+} from "../../executor/redis/_node/program.ts";
 import { deadline } from "../_deadline.ts";
 import { requireRedis, startRedis } from "./_redis_server.ts";
 import { markers, WAIT_MS } from "./_cluster.ts";

@@ -4,8 +4,9 @@
 // unreachable for `connectTimeout` is a loss (the executor then fails what
 // it waits for, never hangs), and a first connection that fails is retried
 // by the next `connect()`.
-import { connect, type Engine, EngineError } from "./_engine.ts";
-import { Lifetime } from "./_lifetime.ts";
+import { type Engine, EngineError, isReply } from "./engine.ts";
+import { connect, DEFAULT_COMMAND_TIMEOUT } from "./connect.ts";
+import { Lifetime } from "./lifetime.ts";
 
 /** What a link connects to. */
 export interface LinkOptions {
@@ -26,9 +27,10 @@ export interface LinkEvents {
   lost(error: Error): void;
 }
 
-// A command waits this long for its reply, at most: shorter than
-// connectTimeout, so a command sent during an outage fails within it.
-const COMMAND_TIMEOUT = 5_000;
+// After an error Redis answered (not an outage: a wrong key type, a group
+// that is missing), a loop waits this long before it tries again, so that it
+// cannot spin.
+const ERROR_PAUSE_MS = 1_000;
 
 /** One engine, its outages, and the waits they cause. */
 export class Link {
@@ -104,7 +106,7 @@ export class Link {
     const { url, connectTimeout, name } = this.#options;
     const engine = await connect(url, {
       connectTimeout,
-      commandTimeout: Math.min(COMMAND_TIMEOUT, connectTimeout),
+      commandTimeout: Math.min(DEFAULT_COMMAND_TIMEOUT, connectTimeout),
       name,
     });
     try {
@@ -167,11 +169,13 @@ export class Link {
   }
 
   /**
-   * Waits `ms`, or less if the link closes first: a back-off that never
-   * holds up `close()`.
+   * Waits before a loop tries again after `error`: a while after an error
+   * Redis answered, so that it cannot spin, then until the engine is up;
+   * never past `close()`.
    */
-  pause(ms: number): Promise<void> {
-    return this.lifetime.sleep(ms);
+  async afterError(error: unknown): Promise<void> {
+    if (isReply(error)) await this.lifetime.sleep(ERROR_PAUSE_MS);
+    await this.whenUp();
   }
 
   /** Closes the engine (waiting for a first connection in flight). */

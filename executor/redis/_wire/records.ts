@@ -1,56 +1,7 @@
-// The records that cross Redis between a RedisExecutor and its nodes, and
-// the streams they travel on. Imports only types: both sides read fields by
-// name, as they read `_protocol.ts`'s records.
-//
-//   executor                                                    node
-//   TaskRecord ── XADD <queue> ── group "nodes" ── XREADGROUP ──> runs it
-//          <── XREAD <queue>:replies:<executorId> ── XADD [Reply, ...] ──
-//   StopRecord ── XADD <queue>:control:<nodeId> ── XREAD ──────> stops it
-//   stats() ── ZRANGE <queue>:nodes <── every second: ZADD <id>, HSET info
-//
-// A task entry has two fields: TASK, the node:v8 TaskRecord, and LEASE, the
-// lease as text, so the claim script can read it (Lua cannot read v8). A
-// reply entry carries every reply one node had for one executor at that
-// moment, in one REPLIES field.
-import type { ErrorRecord, RawThrow } from "../_protocol.ts";
-
-/** The consumer group every node of a queue reads in. */
-export const GROUP = "nodes";
-
-/** Field names of the entries. */
-export const FIELD = {
-  /** A task entry's node:v8 `TaskRecord`. */
-  TASK: "t",
-  /** A task entry's lease, in ms, as decimal text. */
-  LEASE: "lease",
-  /** A reply entry's node:v8 `Reply[]`. */
-  REPLIES: "r",
-  /** A control entry's node:v8 `StopRecord`. */
-  CONTROL: "c",
-} as const;
-
-/** The task stream of a queue: one stream per queue. */
-export function taskStream(queue: string): string {
-  return queue;
-}
-
-/** Where nodes answer one executor. */
-export function replyStream(queue: string, executorId: string): string {
-  return `${queue}:replies:${executorId}`;
-}
-
-/**
- * The live nodes of a queue: a sorted set of node ids, each scored with the
- * Redis time (ms) its announcement expires at.
- */
-export function nodesKey(queue: string): string {
-  return `${queue}:nodes`;
-}
-
-/** What each live node last said of itself: a hash of `NodeInfo` JSON. */
-export function nodeDataKey(queue: string): string {
-  return `${queue}:nodes:data`;
-}
+// Both sides: the records that cross Redis between a RedisExecutor and its
+// nodes, as node:v8 values (codec.ts). Imports only types: both sides read
+// fields by name, as they read the pools' protocol records.
+import type { ErrorRecord, RawThrow } from "../../_protocol.ts";
 
 /** What a node announces of itself every second. */
 export interface NodeInfo {
@@ -63,11 +14,6 @@ export interface NodeInfo {
   /** Tasks it finished with a value, and with an error, since it started. */
   completed: number;
   failed: number;
-}
-
-/** Where executors tell one node to stop a task. */
-export function controlStream(queue: string, nodeId: string): string {
-  return `${queue}:control:${nodeId}`;
 }
 
 /** How a node finds the task's function: its source, or a module export. */
@@ -145,9 +91,4 @@ export interface StopRecord {
   kind: "stop";
   executorId: string;
   taskId: number;
-}
-
-/** How a node names a task it holds: its executor and its id. */
-export function taskKey(executorId: string, taskId: number): string {
-  return `${executorId}#${taskId}`;
 }

@@ -1,8 +1,9 @@
 // The executor side: the queue's live nodes as last read from Redis (each
 // node announces itself every second, _runner.ts), for stats() and for the
 // rule that a task no live node can take fails after unroutableTimeout.
-import type { Engine } from "./_engine.ts";
-import { nodeDataKey, type NodeInfo, nodesKey } from "./_wire.ts";
+import type { Engine } from "../_engine/engine.ts";
+import type { NodeInfo } from "../_wire/records.ts";
+import { nodeDataKey, nodesKey } from "../_wire/streams.ts";
 
 /** A live node, as it last announced itself. */
 export interface LiveNode extends NodeInfo {

@@ -1,30 +1,27 @@
-// On a node: replies on their way to the executors, and the acknowledgements
+// The node side: replies on their way to the executors, and the acknowledgements
 // that follow them. Everything one turn produced leaves in one write: per
 // executor one XADD carrying all its replies, then one XACK + XDEL for the
 // tasks answered. Redis runs one connection's commands in order, so a reply
 // is in its stream before its task leaves the queue: a node that dies in
 // between leaves the task pending, and it runs again elsewhere (the executor
 // drops the second answer).
-import { toRecord } from "../_error_record.ts";
-import { encode } from "./_codec.ts";
-import type { Link } from "./_link.ts";
+import type { Link } from "../_engine/link.ts";
+import { encode } from "../_wire/codec.ts";
+import type { Reply, ResultReply } from "../_wire/records.ts";
+import { toResultReply } from "../_wire/result.ts";
 import {
   FIELD,
   GROUP,
-  type Reply,
   replyStream,
-  type ResultReply,
   taskKey,
   taskStream,
-} from "./_wire.ts";
+} from "../_wire/streams.ts";
 
 // A "started" reply waits this long: a task that finishes sooner sends only
 // its result, one reply instead of two for tiny tasks. The price: for this
 // long after its start the executor still thinks the task pending, and a
 // cancel() in that window stops the task rather than prevents it.
 const STARTED_DELAY_MS = 2;
-// After an error Redis answered, the next try waits this long.
-const ERROR_PAUSE_MS = 1_000;
 
 interface Ack {
   entryId: string;
@@ -188,10 +185,7 @@ export class NodeOutbox {
         for (const reply of list) this.#push(executorId, reply);
       }
       this.#acks.unshift(...acks);
-      if ((error as { kind?: string }).kind === "reply") {
-        await this.#link.pause(ERROR_PAUSE_MS);
-      }
-      await this.#link.whenUp();
+      await this.#link.afterError(error);
       this.#schedule();
     } finally {
       this.#sending--;
@@ -226,18 +220,13 @@ function encodeReplies(list: Reply[]): Uint8Array {
           return reply;
         } catch (error) {
           const cause = (error as Error).cause as Error | undefined;
-          return {
-            kind: "result",
-            taskId: reply.taskId,
-            nodeId: reply.nodeId,
+          return toResultReply(reply.taskId, reply.nodeId, 0, {
             ok: false,
-            error: toRecord(
-              new DOMException(
-                `Cannot send the task's result: ${cause?.message ?? error}`,
-                "DataCloneError",
-              ),
+            error: new DOMException(
+              `Cannot send the task's result: ${cause?.message ?? error}`,
+              "DataCloneError",
             ),
-          } as ResultReply;
+          });
         }
       }),
     );

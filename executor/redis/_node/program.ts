@@ -1,12 +1,12 @@
 // The node program (`node_main.ts`) as a function of its command line and
 // of the signals it hears, so that a test can run it in-process, with its
 // sanitizers, and send it a "signal" without a process.
-import { ProcessPoolExecutor } from "../process_pool_executor.ts";
-import { ThreadPoolExecutor } from "../thread_pool_executor.ts";
-import type { PoolExecutor } from "../pool_executor.ts";
-import type { Permissions } from "../_permissions.ts";
-import { RedisNode } from "./redis_node.ts";
-import { withModuleAccess } from "./_module_access.ts";
+import { ProcessPoolExecutor } from "../../process_pool_executor.ts";
+import { ThreadPoolExecutor } from "../../thread_pool_executor.ts";
+import type { PoolExecutor } from "../../pool_executor.ts";
+import type { Permissions } from "../../_permissions.ts";
+import { RedisNode } from "../redis_node.ts";
+import { withModuleAccess } from "./module_access.ts";
 
 /** The program's help text. */
 export const USAGE =

@@ -1,0 +1,324 @@
+// Inside the engine: the stream commands of the `Engine` contract, sent on
+// one `Connection` (commands, scripts, blocking reads), their replies read
+// by one parser (replies.ts).
+import type {
+  Alive,
+  Claimed,
+  ClaimExpiredOptions,
+  Delivery,
+  Engine,
+  Fields,
+  Replies,
+} from "./engine.ts";
+import { isReply } from "./engine.ts";
+import type { Arg, Connection } from "./connection.ts";
+import type { Scripts } from "./scripts.ts";
+import {
+  fieldArgs,
+  streamEntries,
+  text,
+  texts,
+  toEntry,
+  validateBlock,
+  validateCount,
+} from "./replies.ts";
+
+/** The `Engine` on Redis, through node-redis. */
+export class RedisEngine implements Engine {
+  readonly #connection: Connection;
+  readonly #scripts: Scripts;
+  // claimExpired's scan cursor per stream and group; "-" starts over.
+  readonly #cursors = new Map<string, string>();
+
+  constructor(connection: Connection, scripts: Scripts) {
+    this.#connection = connection;
+    this.#scripts = scripts;
+  }
+
+  get up(): boolean {
+    return this.#connection.up;
+  }
+
+  async createGroup(stream: string, group: string): Promise<boolean> {
+    try {
+      await this.#connection.send([
+        "XGROUP",
+        "CREATE",
+        stream,
+        group,
+        "0",
+        "MKSTREAM",
+      ]);
+      return true;
+    } catch (error) {
+      if (isReply(error, "BUSYGROUP")) return false;
+      throw error;
+    }
+  }
+
+  async add(
+    stream: string,
+    fields: Fields,
+    options: { maxLen?: number; noCreate?: boolean } = {},
+  ): Promise<string> {
+    const id = await this.#connection.send(
+      addArgs(stream, fields, options.maxLen, options.noCreate),
+    );
+    return id === null || id === undefined ? "" : text(id);
+  }
+
+  async addMany(
+    stream: string,
+    records: readonly Fields[],
+    options: { maxLen?: number } = {},
+  ): Promise<string[]> {
+    // Issued in one macrotask, so node-redis writes them in one go.
+    const ids = await Promise.all(
+      records.map((fields) =>
+        this.#connection.send(addArgs(stream, fields, options.maxLen))
+      ),
+    );
+    return ids.map(text);
+  }
+
+  async read(
+    stream: string,
+    group: string,
+    consumer: string,
+    count: number,
+    blockMs: number,
+  ): Promise<Delivery[]> {
+    validateCount("read a stream", count);
+    validateBlock("read a stream", "blockMs", blockMs);
+    const head = ["XREADGROUP", "GROUP", group, consumer, "COUNT", `${count}`];
+    const reply = await this.#readMaybeBlocking(
+      head,
+      ["STREAMS", stream, ">"],
+      blockMs,
+    );
+    return streamEntries(reply).map((raw) => ({
+      ...toEntry(raw),
+      deliveries: 1,
+    }));
+  }
+
+  async readReplies(
+    stream: string,
+    lastId: string,
+    blockMs: number,
+    count = 1000,
+  ): Promise<Replies> {
+    validateCount("read replies", count);
+    validateBlock("read replies", "blockMs", blockMs);
+    const reply = await this.#readMaybeBlocking(
+      ["XREAD", "COUNT", String(count)],
+      ["STREAMS", stream, lastId],
+      blockMs,
+    );
+    const entries = streamEntries(reply).map(toEntry);
+    return { entries, lastId: entries.at(-1)?.id ?? lastId };
+  }
+
+  // A read that returns at once, or blocks on a connection of its own.
+  #readMaybeBlocking(
+    head: string[],
+    tail: string[],
+    blockMs: number,
+  ): Promise<unknown> {
+    if (blockMs === 0) return this.#connection.send([...head, ...tail]);
+    return this.#connection.blocking(
+      [...head, "BLOCK", String(Math.ceil(blockMs)), ...tail],
+      blockMs,
+    );
+  }
+
+  async ack(
+    stream: string,
+    group: string,
+    ids: readonly string[],
+    options: { remove?: boolean } = {},
+  ): Promise<number> {
+    if (ids.length === 0) return 0;
+    const acked = this.#connection.send(["XACK", stream, group, ...ids]);
+    if (options.remove) {
+      const [count] = await Promise.all([
+        acked,
+        this.#connection.send(["XDEL", stream, ...ids]),
+      ]);
+      return Number(count);
+    }
+    return Number(await acked);
+  }
+
+  async claimExpired(
+    stream: string,
+    group: string,
+    consumer: string,
+    options: ClaimExpiredOptions,
+  ): Promise<Claimed> {
+    const { leaseField, minIdleMs, count } = options;
+    const scan = Math.max(options.scan ?? 100, count);
+    validateCount("claim expired entries", count);
+    validateCount("scan pending entries", scan);
+    validateBlock("claim expired entries", "minIdleMs", minIdleMs);
+    const key = `${stream}\n${group}`;
+    const cursor = this.#cursors.get(key) ?? "-";
+    const reply = await this.#connection.eval(this.#scripts.expired, [stream], [
+      group,
+      consumer,
+      String(Math.floor(minIdleMs)),
+      cursor,
+      String(scan),
+      leaseField,
+      String(count),
+    ]) as [unknown, unknown[], number[], unknown[]];
+    const [next, raw, counts, deleted] = reply;
+    this.#cursors.set(key, text(next));
+    return {
+      entries: raw.map((entry, i) => ({
+        ...toEntry(entry),
+        deliveries: Number(counts[i]),
+      })),
+      deleted: texts(deleted),
+    };
+  }
+
+  async extend(
+    stream: string,
+    group: string,
+    consumer: string,
+    ids: readonly string[],
+  ): Promise<string[]> {
+    if (ids.length === 0) return [];
+    return texts(
+      await this.#connection.eval(this.#scripts.extend, [stream], [
+        group,
+        consumer,
+        ...ids,
+      ]),
+    );
+  }
+
+  async release(
+    stream: string,
+    group: string,
+    consumer: string,
+    ids: readonly string[],
+  ): Promise<string[]> {
+    if (ids.length === 0) return [];
+    return texts(
+      await this.#connection.eval(this.#scripts.release, [stream], [
+        group,
+        consumer,
+        ...ids,
+      ]),
+    );
+  }
+
+  async remove(stream: string, ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    return Number(await this.#connection.send(["XDEL", stream, ...ids]));
+  }
+
+  async drop(keys: readonly string[]): Promise<number> {
+    if (keys.length === 0) return 0;
+    return Number(await this.#connection.send(["DEL", ...keys]));
+  }
+
+  async removeConsumer(
+    stream: string,
+    group: string,
+    consumer: string,
+  ): Promise<number> {
+    return Number(
+      await this.#connection.send([
+        "XGROUP",
+        "DELCONSUMER",
+        stream,
+        group,
+        consumer,
+      ]),
+    );
+  }
+
+  async sweepConsumers(
+    stream: string,
+    group: string,
+    idleMs: number,
+  ): Promise<number> {
+    return Number(
+      await this.#connection.eval(this.#scripts.sweep, [stream], [
+        group,
+        String(idleMs),
+      ]),
+    );
+  }
+
+  async announce(
+    key: string,
+    dataKey: string,
+    member: string,
+    data: string,
+    options: { ttlMs: number; keyTtlMs: number },
+  ): Promise<void> {
+    await this.#connection.eval(this.#scripts.announce, [key, dataKey], [
+      member,
+      String(Math.ceil(options.ttlMs)),
+      String(Math.ceil(options.keyTtlMs)),
+      data,
+    ]);
+  }
+
+  async alive(key: string, dataKey: string): Promise<Alive[]> {
+    const [members, data] = await this.#connection.eval(
+      this.#scripts.alive,
+      [key, dataKey],
+      [],
+    ) as [unknown[], unknown[]];
+    return members.map((member, i) => ({
+      member: text(member),
+      data: data[i] === null ? "" : text(data[i]),
+    }));
+  }
+
+  async retire(key: string, dataKey: string, member: string): Promise<void> {
+    await Promise.all([
+      this.#connection.send(["ZREM", key, member]),
+      this.#connection.send(["HDEL", dataKey, member]),
+    ]);
+  }
+
+  async expire(keys: readonly string[], ttlMs: number): Promise<void> {
+    const ms = String(Math.ceil(ttlMs));
+    await Promise.all(
+      keys.map((key) => this.#connection.send(["PEXPIRE", key, ms])),
+    );
+  }
+
+  onDown(listener: (cause: Error) => void): () => void {
+    return this.#connection.onDown(listener);
+  }
+
+  onUp(listener: () => void): () => void {
+    return this.#connection.onUp(listener);
+  }
+
+  close(): Promise<void> {
+    return this.#connection.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+function addArgs(
+  stream: string,
+  fields: Fields,
+  maxLen?: number,
+  noCreate?: boolean,
+): Arg[] {
+  const trim = maxLen === undefined ? [] : ["MAXLEN", "~", String(maxLen)];
+  const create = noCreate ? ["NOMKSTREAM"] : [];
+  return ["XADD", stream, ...create, ...trim, "*", ...fieldArgs(fields)];
+}
