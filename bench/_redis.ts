@@ -19,7 +19,7 @@ const BULLMQ_CONCURRENCY = 16;
 /** A step that takes longer than this is an error, not a figure. */
 export const STUCK_MS = 60_000;
 
-export const config = new URL("../deno.json", import.meta.url).pathname;
+export const config = new URL("./deno.json", import.meta.url).pathname;
 const fixture = (name: string) =>
   new URL(`./fixtures/${name}`, import.meta.url).pathname;
 

@@ -1,7 +1,7 @@
 // RedisExecutor against its floor, in one run: the raw node-redis loop
 // (baseline), BullMQ, and a ThreadPoolExecutor on this machine (no Redis).
 //
-//   deno bench -A bench/redis_bench.ts
+//   deno task bench bench/redis_bench.ts
 //
 // Each iteration starts its own redis-server and node processes
 // (executor/redis/node_main.ts, a thread executor with permissions "none"),

@@ -3,7 +3,7 @@
 // ioredis connection, concurrency 16, workers in other processes) as the
 // peer users would otherwise pick.
 //
-//   deno bench -A bench/redis_floor_bench.ts
+//   deno task bench bench/redis_floor_bench.ts
 //
 // Each iteration starts its own redis-server (persistence off, 127.0.0.1)
 // and consumer processes, warms them up with 200 round trips, and times only
