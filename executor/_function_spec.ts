@@ -1,6 +1,6 @@
 // Runs on the pool side: turns what the user submits into the
 // `FunctionSpec` a worker understands.
-import type { FunctionSpec } from "./_protocol.ts";
+import type { FunctionSpec } from "./_wire/protocol.ts";
 import { TaskRef } from "./from_module.ts";
 import { describe } from "../future/_util.ts";
 

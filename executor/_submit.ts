@@ -6,7 +6,7 @@ import { BrokenExecutorError, ShutdownError } from "../future/errors.ts";
 import { checkSignal, checkTimeout, describe } from "../future/_util.ts";
 import type { Pool, PoolOptions } from "./_pool/pool.ts";
 import type { PoolWorkers } from "./pool_executor.ts";
-import type { FunctionSpec } from "./_protocol.ts";
+import type { FunctionSpec } from "./_wire/protocol.ts";
 import type { RunOptions } from "./executor.ts";
 
 /** What the library's pools put in `PoolWorkers`. */

@@ -13,8 +13,8 @@ import {
   PROTOCOL as P,
   RESULT,
   type StatusMark,
-} from "../_protocol.ts";
-import { fromRecord } from "../_error_record.ts";
+} from "../_wire/protocol.ts";
+import { fromRecord } from "../_wire/error_record.ts";
 import type { SpawnWorker } from "./transport.ts";
 import { TaskQueue } from "./task_queue.ts";
 import { type TaskOptions, WorkItem } from "./work_item.ts";

@@ -1,6 +1,6 @@
 // The pool's state of one worker: what it was sent and has not answered,
 // which function specs it holds, whether it may take more.
-import { PROTOCOL as P, type ToWorker } from "../_protocol.ts";
+import { PROTOCOL as P, type ToWorker } from "../_wire/protocol.ts";
 import type { WorkerEvents, WorkerHandle } from "./transport.ts";
 import type { WorkItem } from "./work_item.ts";
 

@@ -2,7 +2,7 @@
 // pool through framed messages (codec.ts) on stdin (from the pool) and
 // stdout (to the pool). Shipped as source text, so it is self-contained.
 import type { Endpoint } from "../_worker/main.ts";
-import type { InitMessage, Protocol, ToWorker } from "../_protocol.ts";
+import type { InitMessage, Protocol, ToWorker } from "../_wire/protocol.ts";
 import type { codec, V8 } from "./codec.ts";
 import type { framing } from "./frame.ts";
 

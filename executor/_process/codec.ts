@@ -16,7 +16,7 @@
 // clone does. (An array element that is an accessor, or a Proxy, is read
 // directly: one is rare, the other is copied where structured clone refuses
 // it.)
-import type { Protocol } from "../_protocol.ts";
+import type { Protocol } from "../_wire/protocol.ts";
 
 /** What the codec needs of node:v8. */
 export interface V8 {

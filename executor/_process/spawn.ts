@@ -4,7 +4,7 @@
 // channel, or a channel lost while the child lives, is reported as `died`.
 import { nodeBuiltin } from "../_node.ts";
 import type { V8 } from "./codec.ts";
-import { type FromWorker, PROTOCOL } from "../_protocol.ts";
+import { type FromWorker, PROTOCOL } from "../_wire/protocol.ts";
 import { workerSource } from "../_worker/source.ts";
 import type {
   SpawnWorker,

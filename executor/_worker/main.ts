@@ -8,8 +8,8 @@ import type {
   InitMessage,
   Protocol,
   ToWorker,
-} from "../_protocol.ts";
-import type { toRecord } from "../_error_record.ts";
+} from "../_wire/protocol.ts";
+import type { toRecord } from "../_wire/error_record.ts";
 import type { Functions } from "./functions.ts";
 import type { Outbox } from "./outbox.ts";
 import type { TaskLoop } from "./task_loop.ts";

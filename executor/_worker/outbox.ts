@@ -8,7 +8,7 @@ import type {
   Protocol,
   RawThrow,
   StatusMark,
-} from "../_protocol.ts";
+} from "../_wire/protocol.ts";
 import type { Endpoint } from "./main.ts";
 
 /** The worker's outbox. */
@@ -22,7 +22,7 @@ export class Outbox {
   readonly #P: Protocol;
   readonly #endpoint: Endpoint;
   readonly #toRecord: (error: unknown) => ErrorRecord | RawThrow;
-  // [RESULTS, result record, ...] in the layout of `_protocol.ts`.
+  // [RESULTS, result record, ...] in the layout of `_wire/protocol.ts`.
   #outbox: unknown[];
   #transfers: Transferable[] = [];
   #lastFlush = performance.now();

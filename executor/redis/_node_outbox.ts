@@ -5,7 +5,7 @@
 // is in its stream before its task leaves the queue: a node that dies in
 // between leaves the task pending, and it runs again elsewhere (the executor
 // drops the second answer).
-import { toRecord } from "../_error_record.ts";
+import { toRecord } from "../_wire/error_record.ts";
 import { encode } from "./_codec.ts";
 import type { Link } from "./_link.ts";
 import {

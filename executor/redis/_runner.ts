@@ -13,9 +13,9 @@
 // given decides every permission: nothing in a task can widen it.
 import { Future } from "../../future/future.ts";
 import { BrokenExecutorError, TimeoutError } from "../../future/errors.ts";
-import { toRecord } from "../_error_record.ts";
+import { toRecord } from "../_wire/error_record.ts";
 import { moduleSpec, sourceSpec } from "../_function_spec.ts";
-import type { FunctionSpec } from "../_protocol.ts";
+import type { FunctionSpec } from "../_wire/protocol.ts";
 import type { ChunkOutcome } from "../executor.ts";
 import { checkOpen, type ExecutorState, submitTo } from "../_submit.ts";
 import type { Delivery, Engine } from "./_engine.ts";

@@ -13,10 +13,10 @@
 // thought dead) is dropped, and a "started" one is answered with "stop".
 import { Future } from "../../future/future.ts";
 import { BrokenExecutorError, TimeoutError } from "../../future/errors.ts";
-import { fromRecord } from "../_error_record.ts";
+import { fromRecord } from "../_wire/error_record.ts";
 import { Histogram } from "../_histogram.ts";
 import type { ExecutorStats } from "../stats.ts";
-import type { ChunkRecord, ErrorRecord, RawThrow } from "../_protocol.ts";
+import type { ChunkRecord, ErrorRecord, RawThrow } from "../_wire/protocol.ts";
 import type { Engine, Fields } from "./_engine.ts";
 import { decode, encode } from "./_codec.ts";
 import { Link } from "./_link.ts";

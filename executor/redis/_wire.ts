@@ -12,7 +12,7 @@
 // lease as text, so the claim script can read it (Lua cannot read v8). A
 // reply entry carries every reply one node had for one executor at that
 // moment, in one REPLIES field.
-import type { ErrorRecord, RawThrow } from "../_protocol.ts";
+import type { ErrorRecord, RawThrow } from "../_wire/protocol.ts";
 
 /** The consumer group every node of a queue reads in. */
 export const GROUP = "nodes";

@@ -1,5 +1,5 @@
 // Structured clone both ways (executor/_pool.ts, executor/_worker.ts,
-// executor/_error_record.ts): what cannot be cloned fails only its own task,
+// executor/_wire/error_record.ts): what cannot be cloned fails only its own task,
 // and errors come back as what they were.
 import assert from "node:assert/strict";
 import { ThreadPoolExecutor } from "../../mod.ts";
