@@ -1,7 +1,7 @@
 // The options of the pool executors, checked once at the boundary (the
 // constructor); inner code trusts the values.
 import { checkCount, checkTimeout, describe } from "../future/_util.ts";
-import { functionSpec } from "./_function_spec.ts";
+import { functionSpec } from "./_base/function_spec.ts";
 import { resolvePermissions } from "./_permissions.ts";
 import type { PoolOptions } from "./_pool/pool.ts";
 

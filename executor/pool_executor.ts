@@ -16,7 +16,7 @@ import {
 import type { Permissions } from "./_permissions.ts";
 import type { ExecutorStats } from "./stats.ts";
 import { Pool } from "./_pool/pool.ts";
-import { functionSpec } from "./_function_spec.ts";
+import { functionSpec } from "./_base/function_spec.ts";
 import {
   checkOpen,
   type ExecutorState,

@@ -2,7 +2,7 @@
 // stats(). Updated by WorkItem at each step of a task's life and by
 // WorkerSlot as it turns busy and idle; fixed-size, however many tasks run.
 import type { Future } from "../../future/future.ts";
-import { Histogram } from "../_histogram.ts";
+import { Histogram } from "../_base/histogram.ts";
 
 /** The pool's running totals. */
 export class PoolStats {

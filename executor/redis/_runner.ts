@@ -14,7 +14,7 @@
 import { Future } from "../../future/future.ts";
 import { BrokenExecutorError, TimeoutError } from "../../future/errors.ts";
 import { toRecord } from "../_wire/error_record.ts";
-import { moduleSpec, sourceSpec } from "../_function_spec.ts";
+import { moduleSpec, sourceSpec } from "../_base/function_spec.ts";
 import type { FunctionSpec } from "../_wire/protocol.ts";
 import type { ChunkOutcome } from "../executor.ts";
 import { checkOpen, type ExecutorState, submitTo } from "../_submit.ts";

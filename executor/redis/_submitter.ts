@@ -14,7 +14,7 @@
 import { Future } from "../../future/future.ts";
 import { BrokenExecutorError, TimeoutError } from "../../future/errors.ts";
 import { fromRecord } from "../_wire/error_record.ts";
-import { Histogram } from "../_histogram.ts";
+import { Histogram } from "../_base/histogram.ts";
 import type { ExecutorStats } from "../stats.ts";
 import type { ChunkRecord, ErrorRecord, RawThrow } from "../_wire/protocol.ts";
 import type { Engine, Fields } from "./_engine.ts";
