@@ -13,7 +13,7 @@ import {
   type ShutdownOptions,
   type Task,
 } from "./executor.ts";
-import type { Permissions } from "./_permissions.ts";
+import type { Permissions } from "./_pool/permissions.ts";
 import type { ExecutorStats } from "./stats.ts";
 import { Pool } from "./_pool/pool.ts";
 import { functionSpec } from "./_base/function_spec.ts";
@@ -23,7 +23,7 @@ import {
   type PoolSetup,
   register,
   submitTo,
-} from "./_submit.ts";
+} from "./_pool/submit.ts";
 
 export type { Permissions };
 

@@ -2,7 +2,7 @@
 // `workerMain` connected by `connectStdio`, reached through framed
 // messages (codec.ts) on its stdin and stdout. A dead child, garbage on the
 // channel, or a channel lost while the child lives, is reported as `died`.
-import { nodeBuiltin } from "../_node.ts";
+import { nodeBuiltin } from "../_pool/node_builtin.ts";
 import type { V8 } from "./codec.ts";
 import { type FromWorker, PROTOCOL } from "../_wire/protocol.ts";
 import { workerSource } from "../_worker/source.ts";

@@ -17,7 +17,7 @@ import { toRecord } from "../_wire/error_record.ts";
 import { moduleSpec, sourceSpec } from "../_base/function_spec.ts";
 import type { FunctionSpec } from "../_wire/protocol.ts";
 import type { ChunkOutcome } from "../executor.ts";
-import { checkOpen, type ExecutorState, submitTo } from "../_submit.ts";
+import { checkOpen, type ExecutorState, submitTo } from "../_pool/submit.ts";
 import type { Delivery, Engine } from "./_engine.ts";
 import { decode } from "./_codec.ts";
 import type { Link } from "./_link.ts";

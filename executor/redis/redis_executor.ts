@@ -14,8 +14,8 @@ import {
   type Task,
 } from "../executor.ts";
 import { functionSpec } from "../_base/function_spec.ts";
-import { checkKnownOptions } from "../_options.ts";
-import { checkRun } from "../_submit.ts";
+import { checkKnownOptions } from "../_base/options.ts";
+import { checkRun } from "../_pool/submit.ts";
 import {
   checkMs,
   checkPositive,
