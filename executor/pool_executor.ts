@@ -21,11 +21,12 @@ import {
   checkOpen,
   type ExecutorState,
   type PoolSetup,
+  type PoolWorkers,
   register,
   submitTo,
 } from "./_pool/submit.ts";
 
-export type { Permissions };
+export type { Permissions, PoolWorkers };
 
 /** The options every pool executor takes. */
 export interface PoolExecutorOptions {
@@ -88,16 +89,6 @@ export interface PoolExecutorOptions {
    * README, "What a thread cannot do".
    */
   memoryLimit?: number;
-}
-
-/**
- * The workers a pool executor runs on, as `ThreadPoolExecutor` and
- * `ProcessPoolExecutor` make them from their options. Opaque: its contents
- * are this library's own.
- */
-export interface PoolWorkers {
-  /** The executor's class name, for messages. */
-  readonly owner: string;
 }
 
 /**

@@ -5,9 +5,18 @@ import { Future } from "../../future/future.ts";
 import { BrokenExecutorError, ShutdownError } from "../../future/errors.ts";
 import { checkSignal, checkTimeout, describe } from "../../future/_util.ts";
 import type { Pool, PoolOptions } from "./pool.ts";
-import type { PoolWorkers } from "../pool_executor.ts";
 import type { FunctionSpec } from "../_wire/protocol.ts";
 import type { RunOptions } from "../executor.ts";
+
+/**
+ * The workers a pool executor runs on, as `ThreadPoolExecutor` and
+ * `ProcessPoolExecutor` make them from their options. Opaque: its contents
+ * are this library's own.
+ */
+export interface PoolWorkers {
+  /** The executor's class name, for messages. */
+  readonly owner: string;
+}
 
 /** What the library's pools put in `PoolWorkers`. */
 export interface PoolSetup extends PoolWorkers {

@@ -1,7 +1,7 @@
 // Runs in a process worker (a `deno` child): connects `workerMain` to the
 // pool through framed messages (codec.ts) on stdin (from the pool) and
 // stdout (to the pool). Shipped as source text, so it is self-contained.
-import type { Endpoint } from "../_worker/main.ts";
+import type { Endpoint } from "../_worker/endpoint.ts";
 import type { InitMessage, Protocol, ToWorker } from "../_wire/protocol.ts";
 import type { codec, V8 } from "./codec.ts";
 import type { framing } from "./frame.ts";

@@ -9,7 +9,7 @@ import { nodeBuiltin } from "../_pool/node_builtin.ts";
 import { privateChannel } from "./channel.ts";
 import { workerSource } from "../_worker/source.ts";
 import type { SpawnWorker } from "../_pool/transport.ts";
-import type { Connect } from "../_worker/main.ts";
+import type { Connect } from "../_worker/endpoint.ts";
 
 let sourceUrl: URL | undefined;
 

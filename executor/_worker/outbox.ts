@@ -9,7 +9,7 @@ import type {
   RawThrow,
   StatusMark,
 } from "../_wire/protocol.ts";
-import type { Endpoint } from "./main.ts";
+import type { Endpoint } from "./endpoint.ts";
 
 /** The worker's outbox. */
 export class Outbox {
