@@ -12,7 +12,7 @@ import type {
   WorkerHandle,
 } from "../_pool/transport.ts";
 import { connectStdio } from "./child.ts";
-import { codec } from "./codec.ts";
+import { codec, codecSource } from "./codec.ts";
 import { framing } from "./frame.ts";
 import { loadFromStdin } from "./loader.ts";
 import { type Reaper, startReaper } from "./reaper.ts";
@@ -56,7 +56,7 @@ function workerSourceFrame(): Uint8Array {
     new TextEncoder().encode(
       `"use strict";\n${
         workerSource(
-          `(start) => (${connectStdio})(start, ${framing}, ${codec}, ${
+          `(start) => (${connectStdio})(start, ${framing}, ${codecSource()}, ${
             JSON.stringify(PROTOCOL)
           }, rest)`,
         )
