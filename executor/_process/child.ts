@@ -56,8 +56,8 @@ export function connectStdio(
   let loading: Promise<unknown> | undefined;
   const load = () => loading ??= import("node:v8").then((m) => (v8 ??= m));
   // A message JSON cannot carry, before the import is done: node's
-  // getBuiltinModule loads it now (~20 ms, once). (Not _node.ts: this file
-  // is shipped as source text, and imports nothing.)
+  // getBuiltinModule loads it now (~20 ms, once). (Not nodeBuiltin: this
+  // file is shipped as source text, and imports nothing.)
   const now = () =>
     v8 ??= (globalThis as unknown as {
       process: { getBuiltinModule(name: string): V8 };

@@ -39,8 +39,8 @@ const PROGRAM_URL = `data:application/javascript,${
 }`;
 let sourceFrame: Uint8Array | undefined;
 // node:v8 is imported once a process pool is made, not with this module
-// (_node.ts); a message JSON cannot carry before the import is done loads it
-// at once.
+// (_pool/node_builtin.ts); a message JSON cannot carry before the import is
+// done loads it at once.
 let v8: V8 | undefined;
 let loadingV8: Promise<unknown> | undefined;
 const loadV8 = () =>
