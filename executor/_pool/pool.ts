@@ -4,7 +4,10 @@
 // time), settles futures from workers' results, and replaces a worker that
 // dies, times out or is aborted, failing only the task it ran. Workers are
 // reached through `SpawnWorker`, so a thread and a process are the same
-// here. See ARCHITECTURE.md for the whole data flow.
+// here. The mechanics are its parts': the live workers (worker_set.ts, one
+// worker: worker_slot.ts), how quick a function is (call_times.ts), when
+// dispatch runs (pump.ts), the counts (pool_stats.ts). See ARCHITECTURE.md
+// for the whole data flow.
 import type { Future } from "../../future/future.ts";
 import { BrokenExecutorError, TimeoutError } from "../../future/errors.ts";
 import {
