@@ -6,7 +6,13 @@
  */
 import { Future } from "../future/future.ts";
 import type { TaskRef } from "./from_module.ts";
-import { mapResults } from "./_map.ts";
+import {
+  type ChunkOutcome,
+  type MapOptions,
+  mapResults,
+} from "./_base/map_run.ts";
+
+export type { ChunkOutcome, MapOptions };
 
 /**
  * What an executor runs: a self-contained function (its source travels to
@@ -42,32 +48,6 @@ export interface RunOptions {
   transfer?: Transferable[];
 }
 
-/** Options of {@linkcode Executor.map}, given as its last argument. */
-export interface MapOptions {
-  /**
-   * Milliseconds from the call to `map`: when it passes, the iteration
-   * throws `TimeoutError` and the tasks not yet started are cancelled.
-   *
-   * @default {Infinity}
-   */
-  timeout?: number;
-  /**
-   * Calls sent to a worker as one task; larger is faster for tiny tasks.
-   *
-   * @default {1}
-   */
-  chunksize?: number;
-  /**
-   * At most this many tasks in flight; inputs are then read lazily.
-   * Without it every task is submitted at the call (Python's rule).
-   *
-   * @default {Infinity}
-   */
-  buffersize?: number;
-  /** Aborting ends the iteration with `signal.reason` and cancels the rest. */
-  signal?: AbortSignal;
-}
-
 /** Options of {@linkcode Executor.shutdown}. */
 export interface ShutdownOptions {
   /**
@@ -94,14 +74,6 @@ export interface ShutdownOptions {
 export type MapInputs<A extends unknown[]> = {
   [K in keyof A]: Iterable<A[K]> | AsyncIterable<A[K]>;
 };
-
-/** The outcome of a chunk of calls: its values, up to the first error. */
-export interface ChunkOutcome {
-  /** The values of the calls that succeeded, in order. */
-  values: unknown[];
-  /** The error of the call that failed, if one did (the rest did not run). */
-  error?: unknown;
-}
 
 /**
  * The base of every executor, as Python's `concurrent.futures.Executor`:

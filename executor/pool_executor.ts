@@ -13,19 +13,20 @@ import {
   type ShutdownOptions,
   type Task,
 } from "./executor.ts";
-import type { Permissions } from "./_permissions.ts";
+import type { Permissions } from "./_pool/permissions.ts";
 import type { ExecutorStats } from "./stats.ts";
 import { Pool } from "./_pool/pool.ts";
-import { functionSpec } from "./_function_spec.ts";
+import { functionSpec } from "./_base/function_spec.ts";
 import {
   checkOpen,
   type ExecutorState,
   type PoolSetup,
+  type PoolWorkers,
   register,
   submitTo,
-} from "./_submit.ts";
+} from "./_pool/submit.ts";
 
-export type { Permissions };
+export type { Permissions, PoolWorkers };
 
 /** The options every pool executor takes. */
 export interface PoolExecutorOptions {
@@ -88,16 +89,6 @@ export interface PoolExecutorOptions {
    * README, "What a thread cannot do".
    */
   memoryLimit?: number;
-}
-
-/**
- * The workers a pool executor runs on, as `ThreadPoolExecutor` and
- * `ProcessPoolExecutor` make them from their options. Opaque: its contents
- * are this library's own.
- */
-export interface PoolWorkers {
-  /** The executor's class name, for messages. */
-  readonly owner: string;
 }
 
 /**

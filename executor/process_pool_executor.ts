@@ -6,8 +6,8 @@
  */
 import { PoolExecutor, type PoolExecutorOptions } from "./pool_executor.ts";
 import { permissionFlags, processSpawner } from "./_process/spawn.ts";
-import { checkPoolOptions } from "./_options.ts";
-import type { PoolSetup } from "./_submit.ts";
+import { checkPoolOptions } from "./_pool/options.ts";
+import type { PoolSetup } from "./_pool/submit.ts";
 
 /**
  * Options of {@linkcode ProcessPoolExecutor}: those of every pool

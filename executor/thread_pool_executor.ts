@@ -7,9 +7,9 @@
 import { PoolExecutor, type PoolExecutorOptions } from "./pool_executor.ts";
 import { threadSpawner } from "./_thread/spawn.ts";
 import { nodeThreadSpawner } from "./_thread/node_spawn.ts";
-import { probeWorkerPermissions } from "./_permissions.ts";
-import { checkPoolOptions } from "./_options.ts";
-import type { PoolSetup } from "./_submit.ts";
+import { probeWorkerPermissions } from "./_pool/permissions.ts";
+import { checkPoolOptions } from "./_pool/options.ts";
+import type { PoolSetup } from "./_pool/submit.ts";
 
 /**
  * Options of {@linkcode ThreadPoolExecutor}: those of every pool

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { PROTOCOL } from "./_protocol.ts";
+import { PROTOCOL } from "./_wire/protocol.ts";
 
 /**
  * Marks a task's result so the worker moves `transferables` to the caller

@@ -4,22 +4,26 @@
 // time), settles futures from workers' results, and replaces a worker that
 // dies, times out or is aborted, failing only the task it ran. Workers are
 // reached through `SpawnWorker`, so a thread and a process are the same
-// here. See ARCHITECTURE.md for the whole data flow.
+// here. The mechanics are its parts': the live workers (worker_set.ts, one
+// worker: worker_slot.ts), how quick a function is (call_times.ts), when
+// dispatch runs (pump.ts), the counts (pool_stats.ts). See ARCHITECTURE.md
+// for the whole data flow.
 import type { Future } from "../../future/future.ts";
 import { BrokenExecutorError, TimeoutError } from "../../future/errors.ts";
 import {
   type FromWorker,
   type FunctionSpec,
   PROTOCOL as P,
-  RESULT,
-  type StatusMark,
-} from "../_protocol.ts";
-import { fromRecord } from "../_error_record.ts";
+} from "../_wire/protocol.ts";
+import { fromRecord } from "../_wire/error_record.ts";
 import type { SpawnWorker } from "./transport.ts";
 import { TaskQueue } from "./task_queue.ts";
 import { type TaskOptions, WorkItem } from "./work_item.ts";
 import { WorkerSlot } from "./worker_slot.ts";
+import { WorkerSet } from "./worker_set.ts";
 import { PoolStats } from "./pool_stats.ts";
+import { CallTimes } from "./call_times.ts";
+import { Pump } from "./pump.ts";
 import type { ExecutorStats } from "../stats.ts";
 
 export type { TaskOptions };
@@ -42,46 +46,30 @@ export interface PoolOptions {
 // oldest task it was sent. The message was posted before the event fired, so
 // it normally lands within a turn of the event loop.
 const LAST_WORDS_MS = 100;
-// A busy worker is sent more tasks ahead (prefetch) only when every worker
-// is busy and the task's function is known to be quick: enough to keep the
-// worker busy for about BATCH_MS, at most MAX_PREFETCH. Deeper prefetch
-// saves round trips for tiny tasks; none for slow or unknown functions keeps
-// them spread evenly over the workers (a prefetched task cannot move to a
-// worker that frees up), as Python's one-task-per-thread does. A round trip
-// costs about 20 µs, so for a function slower than QUICK_MS a prefetch saves
-// little, and it is not worth the risk of an uneven spread when the same
-// function takes longer on other arguments (fib(25), then fib(30)).
-const BATCH_MS = 2;
-const MAX_PREFETCH = 512;
-const QUICK_MS = 0.1;
 
 /** The scheduler behind `ThreadPoolExecutor` and `ProcessPoolExecutor`. */
 export class Pool {
   readonly #options: PoolOptions;
   readonly #queue = new TaskQueue();
-  readonly #slots = new Set<WorkerSlot>();
-  // Workers told to stop that are not gone yet (processes exiting).
-  readonly #exiting = new Set<Promise<void>>();
+  readonly #workers: WorkerSet;
+  readonly #stats = new PoolStats();
+  // How quick each function is: how deep a busy worker may be sent ahead.
+  readonly #callTimes = new CallTimes();
+  // Dispatch: at the end of a turn, never nested.
+  readonly #pump = new Pump(() => this.#dispatch(), () => this.#afterChange());
   #nextId = 1;
   #workerCount = 0;
-  #pumpScheduled = false;
-  #pumping = false;
-  #pumpAgain = false;
-  // Per function id: the mean time a call took in a worker (workers report
-  // each task's run time with its result).
-  readonly #fnMs = new Map<number, number>();
-  #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #broken: BrokenExecutorError | undefined;
   #closing = false;
   #closed: PromiseWithResolvers<void> | undefined;
-  readonly #stats = new PoolStats();
-  // A clock reading shared by what happens in one turn (a burst of
-  // submits, their dispatch; a message's results): performance.now() costs
-  // about 0.15 µs, a round trip about 20.
-  #clock: number | undefined;
 
   constructor(options: PoolOptions) {
     this.#options = options;
+    this.#workers = new WorkerSet(
+      options.maxTasksPerWorker,
+      options.idleTimeout,
+      this.#stats,
+    );
   }
 
   /** The most workers it runs at once. */
@@ -110,44 +98,17 @@ export class Pool {
       chunk,
       options,
       this.#stats,
-      this.#now(),
+      this.#pump.now(),
     );
     if (item.signal !== undefined) this.#watchSignal(item);
     this.#queue.push(item);
-    // The turn's submits are dispatched together, so they can share
-    // messages.
-    if (this.#pumpScheduled) return;
-    this.#pumpScheduled = true;
-    queueMicrotask(() => this.#pump());
-  }
-
-  #now(): number {
-    return this.#clock ??= performance.now();
+    // Dispatched with the turn's other submits, so they can share messages.
+    this.#pump.schedule();
   }
 
   /** A snapshot of the pool's state and history (cheap: O(workers)). */
   stats(): ExecutorStats {
-    const stats = this.#stats;
-    const now = performance.now();
-    let busy = 0;
-    let busyMs = stats.retiredBusyMs;
-    for (const slot of this.#slots) {
-      if (!slot.idle) busy++;
-      busyMs += slot.busyMs(now);
-    }
-    const capacity = this.#options.maxWorkers * (now - stats.created);
-    return {
-      workers: this.#slots.size,
-      busy,
-      queued: stats.queued,
-      running: stats.running,
-      completed: stats.completed,
-      failed: stats.failed,
-      cancelled: stats.cancelled,
-      runTime: stats.runTime.summary(),
-      waitTime: stats.waitTime.summary(),
-      utilization: capacity > 0 ? Math.min(1, busyMs / capacity) : 0,
-    };
+    return this.#stats.snapshot(this.#workers, this.#options.maxWorkers);
   }
 
   /**
@@ -160,7 +121,7 @@ export class Pool {
       for (const item of this.#queue) item.future.cancel();
     }
     this.#closed ??= Promise.withResolvers<void>();
-    this.#pump();
+    this.#pump.run();
     return this.#closed.promise;
   }
 
@@ -176,43 +137,15 @@ export class Pool {
       if (item.future.done()) return;
       item.fail(signal.reason);
       // Not in a worker: it waits in the queue, where #dispatch drops it.
-      const slot = this.#slotOf(item);
+      const slot = this.#workers.holding(item);
       if (slot !== undefined) {
         this.#retire(slot, "the task was aborted", item.id);
       }
     });
   }
 
-  #slotOf(item: WorkItem): WorkerSlot | undefined {
-    for (const slot of this.#slots) {
-      if (slot.inflight.includes(item)) return slot;
-    }
-    return undefined;
-  }
-
   // Sends queued tasks to workers until the queue is empty or no worker can
-  // take more. Never nested: a microtask can run inside it (Deno loads some
-  // timer functions lazily, draining microtasks), so a nested call only asks
-  // for another round.
-  #pump(): void {
-    this.#pumpScheduled = false;
-    if (this.#pumping) {
-      this.#pumpAgain = true;
-      return;
-    }
-    this.#pumping = true;
-    try {
-      do {
-        this.#pumpAgain = false;
-        this.#dispatch();
-      } while (this.#pumpAgain);
-    } finally {
-      this.#pumping = false;
-      this.#clock = undefined;
-    }
-    this.#afterChange();
-  }
-
+  // take more (one round of the pump).
   #dispatch(): void {
     const queue = this.#queue;
     const { maxWorkers } = this.#options;
@@ -224,8 +157,8 @@ export class Pool {
       }
       const exclusive = first.exclusive;
       // An idle worker first, then a new one: one task each.
-      let slot = this.#idleSlot();
-      if (slot === undefined && this.#slots.size < maxWorkers) {
+      let slot = this.#workers.idleSlot();
+      if (slot === undefined && this.#workers.size < maxWorkers) {
         slot = this.#spawn();
       }
       if (slot !== undefined) {
@@ -233,41 +166,12 @@ export class Pool {
         continue;
       }
       // Every worker is busy: send quick tasks ahead to the least loaded.
-      const depth = exclusive ? 1 : this.#depth(first);
+      const depth = exclusive ? 1 : this.#callTimes.depth(first.fn.id);
       if (depth <= 1) break;
-      slot = this.#leastLoaded(depth);
+      slot = this.#workers.leastLoaded(depth);
       if (slot === undefined) break;
       this.#fill(slot, depth - slot.inflight.length, false);
     }
-  }
-
-  // How many tasks of this task's function a worker may hold at once.
-  #depth(item: WorkItem): number {
-    const ms = this.#fnMs.get(item.fn.id);
-    if (ms === undefined || ms > QUICK_MS) return 1;
-    return Math.min(MAX_PREFETCH, Math.floor(BATCH_MS / ms));
-  }
-
-  #idleSlot(): WorkerSlot | undefined {
-    const max = this.#options.maxTasksPerWorker;
-    for (const slot of this.#slots) {
-      if (slot.idle && slot.takes(max)) return slot;
-    }
-    return undefined;
-  }
-
-  #leastLoaded(depth: number): WorkerSlot | undefined {
-    const max = this.#options.maxTasksPerWorker;
-    let best: WorkerSlot | undefined;
-    for (const slot of this.#slots) {
-      if (
-        slot.takes(max) && slot.inflight.length < depth &&
-        (best === undefined || slot.inflight.length < best.inflight.length)
-      ) {
-        best = slot;
-      }
-    }
-    return best;
   }
 
   // Moves up to `room` tasks from the queue to `slot` in one message: the
@@ -276,7 +180,7 @@ export class Pool {
   #fill(slot: WorkerSlot, room: number, exclusive: boolean): void {
     const queue = this.#queue;
     const batch: WorkItem[] = [];
-    const now = this.#now();
+    const now = this.#pump.now();
     room = Math.min(room, this.#options.maxTasksPerWorker - slot.sent);
     while (room > 0) {
       const item = queue.peek();
@@ -285,7 +189,10 @@ export class Pool {
         queue.shift()!.unwatch();
         continue;
       }
-      if (batch.length > 0 && (item.exclusive || this.#depth(item) <= 1)) {
+      if (
+        batch.length > 0 &&
+        (item.exclusive || this.#callTimes.depth(item.fn.id) <= 1)
+      ) {
         break;
       }
       queue.shift();
@@ -301,7 +208,7 @@ export class Pool {
   // A task's timeout counts from its start: from its worker's READY.
   #startClock(item: WorkItem | undefined): void {
     item?.startClock(() => {
-      const slot = this.#slotOf(item);
+      const slot = this.#workers.holding(item);
       if (item.future.done() || slot === undefined) return;
       item.fail(
         new TimeoutError(
@@ -315,9 +222,8 @@ export class Pool {
   #spawn(): WorkerSlot | undefined {
     const { spawn, name, initializer, initargs } = this.#options;
     const workerName = `${name}-${++this.#workerCount}`;
-    let slot: WorkerSlot;
     try {
-      slot = new WorkerSlot(
+      const slot = new WorkerSlot(
         workerName,
         (events) => spawn({ name: workerName, initializer, initargs }, events),
         {
@@ -325,6 +231,8 @@ export class Pool {
           died: (slot, reason) => this.#onDied(slot, reason),
         },
       );
+      this.#workers.add(slot);
+      return slot;
     } catch (error) {
       // No worker can start (a permission revoked since construction, no
       // `deno` to run): the pool cannot run work.
@@ -336,15 +244,17 @@ export class Pool {
       );
       return undefined;
     }
-    this.#slots.add(slot);
-    return slot;
   }
 
   #onMessage(slot: WorkerSlot, message: FromWorker): void {
-    if (!this.#slots.has(slot)) return;
+    if (!this.#workers.has(slot)) return;
     switch (message[0]) {
       case P.RESULTS:
-        return this.#onResults(slot, message);
+        slot.settleResults(message, this.#pump.tick(), this.#callTimes);
+        if (slot.idle && slot.sent >= this.#options.maxTasksPerWorker) {
+          this.#workers.remove(slot);
+        }
+        return this.#pump.run();
       case P.READY:
         slot.ready = true;
         if (slot.exclusive) this.#startClock(slot.inflight[0]);
@@ -361,49 +271,8 @@ export class Pool {
     }
   }
 
-  #onResults(slot: WorkerSlot, message: unknown[]): void {
-    const inflight = slot.inflight;
-    const fnMs = this.#fnMs;
-    const now = this.#clock = performance.now();
-    // Results come in the order the tasks were sent, so the settled ones
-    // are a prefix of `inflight`; a batch a dying worker salvaged skips the
-    // task that killed it, whose FATAL follows: settle around it.
-    let done = 0;
-    for (let i = 1; i < message.length; i += RESULT.SIZE) {
-      const id = message[i + RESULT.ID] as number;
-      const status = message[i + RESULT.STATUS] as number | StatusMark;
-      if (status === P.PROGRESS) {
-        const running = inflight[done]?.id === id
-          ? inflight[done]
-          : inflight.find((t) => t.id === id);
-        running?.future.setProgress(message[i + RESULT.VALUE]);
-        continue;
-      }
-      let item = inflight[done];
-      if (item?.id === id) done++;
-      else {
-        const at = inflight.findIndex((t, k) => k > done && t.id === id);
-        if (at < 0) continue;
-        item = inflight.splice(at, 1)[0];
-      }
-      const ms = message[i + RESULT.MS] as number;
-      const mean = fnMs.get(item.fn.id);
-      fnMs.set(item.fn.id, mean === undefined ? ms : mean * 0.7 + ms * 0.3);
-      item.settle(
-        typeof status === "number" ? status : status.status,
-        message[i + RESULT.VALUE],
-        now,
-      );
-    }
-    slot.settled(done, now);
-    if (slot.idle && slot.sent >= this.#options.maxTasksPerWorker) {
-      this.#remove(slot);
-    }
-    this.#pump();
-  }
-
   #onDied(slot: WorkerSlot, reason: string): void {
-    if (!this.#slots.has(slot) || slot.dying !== undefined) return;
+    if (!this.#workers.has(slot) || slot.dying !== undefined) return;
     // Its FATAL message, which names the task it ran, may still be coming.
     slot.dying = setTimeout(
       () => this.#retire(slot, reason, undefined),
@@ -418,8 +287,8 @@ export class Pool {
   // go back to the front of the queue; one that ran but whose result was
   // lost with the worker fails too, as it must never run twice.
   #retire(slot: WorkerSlot, reason: string, culprit: number | undefined): void {
-    if (!this.#slots.has(slot)) return;
-    this.#remove(slot);
+    if (!this.#workers.has(slot)) return;
+    this.#workers.remove(slot);
     const inflight = slot.inflight.splice(0);
     const blamed = culprit === undefined
       ? 0
@@ -441,17 +310,7 @@ export class Pool {
       );
     });
     if (requeue.length > 0) this.#queue.requeue(requeue);
-    this.#pump();
-  }
-
-  #remove(slot: WorkerSlot): void {
-    this.#slots.delete(slot);
-    this.#stats.retiredBusyMs += slot.busyMs(performance.now());
-    const gone = slot.stop();
-    if (gone !== undefined) {
-      this.#exiting.add(gone);
-      gone.finally(() => this.#exiting.delete(gone));
-    }
+    this.#pump.run();
   }
 
   #break(error: BrokenExecutorError): void {
@@ -459,8 +318,8 @@ export class Pool {
     this.#broken = error;
     const fail = (item: WorkItem) =>
       item.fail(new BrokenExecutorError(error.message, { cause: error.cause }));
-    for (const slot of this.#slots) {
-      this.#remove(slot);
+    for (const slot of this.#workers) {
+      this.#workers.remove(slot);
       slot.inflight.splice(0).forEach(fail);
     }
     this.#queue.drain().forEach(fail);
@@ -470,44 +329,17 @@ export class Pool {
   // After the queue or a worker changed: retire idle workers on time, and
   // finish a shutdown once nothing is left to run.
   #afterChange(): void {
-    if (this.#queue.size > 0) return;
-    for (const slot of this.#slots) {
-      if (!slot.idle) return;
-    }
+    if (this.#queue.size > 0 || !this.#workers.idle) return;
     if (this.#closing || this.#broken !== undefined) {
-      for (const slot of this.#slots) this.#remove(slot);
-      clearTimeout(this.#idleTimer);
-      this.#idleTimer = undefined;
-      // Resolve once every worker is gone, processes included.
+      this.#workers.stopAll();
       const closed = this.#closed;
       if (closed !== undefined) {
-        Promise.all(this.#exiting)
+        this.#workers.gone()
           .then(() => this.#options.onClosed?.())
           .then(() => closed.resolve());
       }
       return;
     }
-    if (this.#slots.size > 0 && this.#idleTimer === undefined) {
-      this.#scheduleIdleSweep(this.#options.idleTimeout);
-    }
-  }
-
-  // An idle Deno Worker keeps its program alive forever, so idle workers
-  // exit after idleTimeout; one timer serves them all.
-  #scheduleIdleSweep(delay: number): void {
-    if (delay === Infinity) return;
-    this.#idleTimer = setTimeout(() => {
-      this.#idleTimer = undefined;
-      const now = performance.now();
-      const timeout = this.#options.idleTimeout;
-      let next = Infinity;
-      for (const slot of this.#slots) {
-        if (!slot.idle) continue;
-        const left = slot.idleSince + timeout - now;
-        if (left <= 1) this.#remove(slot);
-        else next = Math.min(next, left);
-      }
-      if (next !== Infinity) this.#scheduleIdleSweep(next);
-    }, delay);
+    this.#workers.sweepIdle();
   }
 }

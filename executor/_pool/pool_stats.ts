@@ -2,7 +2,17 @@
 // stats(). Updated by WorkItem at each step of a task's life and by
 // WorkerSlot as it turns busy and idle; fixed-size, however many tasks run.
 import type { Future } from "../../future/future.ts";
-import { Histogram } from "../_histogram.ts";
+import { Histogram } from "../_base/histogram.ts";
+import { utilization } from "../_base/utilization.ts";
+import type { ExecutorStats } from "../stats.ts";
+
+/** What a snapshot reads of a worker (a `WorkerSlot`). */
+export interface BusyWorker {
+  /** It has no task. */
+  readonly idle: boolean;
+  /** How long it has run tasks, in ms, up to `now`. */
+  busyMs(now: number): number;
+}
 
 /** The pool's running totals. */
 export class PoolStats {
@@ -32,4 +42,34 @@ export class PoolStats {
       this.cancelled++;
     }
   };
+
+  /**
+   * The pool's `stats()`: these totals, and the workers' state now.
+   *
+   * @param workers The pool's live workers.
+   * @param maxWorkers The most workers it runs at once (its capacity).
+   */
+  snapshot(workers: Iterable<BusyWorker>, maxWorkers: number): ExecutorStats {
+    const now = performance.now();
+    let live = 0;
+    let busy = 0;
+    let busyMs = this.retiredBusyMs;
+    for (const worker of workers) {
+      live++;
+      if (!worker.idle) busy++;
+      busyMs += worker.busyMs(now);
+    }
+    return {
+      workers: live,
+      busy,
+      queued: this.queued,
+      running: this.running,
+      completed: this.completed,
+      failed: this.failed,
+      cancelled: this.cancelled,
+      runTime: this.runTime.summary(),
+      waitTime: this.waitTime.summary(),
+      utilization: utilization(busyMs, maxWorkers * (now - this.created)),
+    };
+  }
 }

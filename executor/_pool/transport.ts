@@ -1,7 +1,7 @@
 // The pool's view of a worker, whatever it is (a thread: _thread/spawn.ts,
 // a process: _process/spawn.ts): start one, send it messages, hear from it,
 // stop it.
-import type { FromWorker, FunctionSpec, ToWorker } from "../_protocol.ts";
+import type { FromWorker, FunctionSpec, ToWorker } from "../_wire/protocol.ts";
 
 /** The pool's handle on one worker. */
 export interface WorkerHandle {

@@ -1,10 +1,10 @@
 // A submitted task, and everything the pool keeps about it until it
 // settles: its future, its function and arguments, its own limits.
 import type { Future } from "../../future/future.ts";
-import type { ChunkRecord, FunctionSpec } from "../_protocol.ts";
-import { PROTOCOL as P } from "../_protocol.ts";
-import { fromRecord } from "../_error_record.ts";
-import type { ErrorRecord, RawThrow } from "../_protocol.ts";
+import type { ChunkRecord, FunctionSpec } from "../_wire/protocol.ts";
+import { PROTOCOL as P } from "../_wire/protocol.ts";
+import { fromRecord } from "../_wire/error_record.ts";
+import type { ErrorRecord, RawThrow } from "../_wire/protocol.ts";
 import type { PoolStats } from "./pool_stats.ts";
 
 /** A task's own limits, already validated; `transfer` already moved. */

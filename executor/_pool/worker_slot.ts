@@ -1,6 +1,12 @@
 // The pool's state of one worker: what it was sent and has not answered,
 // which function specs it holds, whether it may take more.
-import { PROTOCOL as P, type ToWorker } from "../_protocol.ts";
+import {
+  PROTOCOL as P,
+  RESULT,
+  type StatusMark,
+  type ToWorker,
+} from "../_wire/protocol.ts";
+import type { CallTimes } from "./call_times.ts";
 import type { WorkerEvents, WorkerHandle } from "./transport.ts";
 import type { WorkItem } from "./work_item.ts";
 
@@ -113,8 +119,49 @@ export class WorkerSlot {
     }
   }
 
-  /** Takes out the first `count` tasks: they settled at `now`. */
-  settled(count: number, now: number): void {
+  /**
+   * Settles the tasks a RESULTS message answers, and hands progress
+   * values to their futures.
+   *
+   * @param message The message, from the worker.
+   * @param now When it came.
+   * @param callTimes Where each task's run time goes.
+   */
+  settleResults(message: unknown[], now: number, callTimes: CallTimes): void {
+    const inflight = this.inflight;
+    // Results come in the order the tasks were sent, so the settled ones
+    // are a prefix of `inflight`; a batch a dying worker salvaged skips the
+    // task that killed it, whose FATAL follows: settle around it.
+    let done = 0;
+    for (let i = 1; i < message.length; i += RESULT.SIZE) {
+      const id = message[i + RESULT.ID] as number;
+      const status = message[i + RESULT.STATUS] as number | StatusMark;
+      if (status === P.PROGRESS) {
+        const running = inflight[done]?.id === id
+          ? inflight[done]
+          : inflight.find((t) => t.id === id);
+        running?.future.setProgress(message[i + RESULT.VALUE]);
+        continue;
+      }
+      let item = inflight[done];
+      if (item?.id === id) done++;
+      else {
+        const at = inflight.findIndex((t, k) => k > done && t.id === id);
+        if (at < 0) continue;
+        item = inflight.splice(at, 1)[0];
+      }
+      callTimes.record(item.fn.id, message[i + RESULT.MS] as number);
+      item.settle(
+        typeof status === "number" ? status : status.status,
+        message[i + RESULT.VALUE],
+        now,
+      );
+    }
+    this.#settled(done, now);
+  }
+
+  // Takes out the first `count` tasks: they settled at `now`.
+  #settled(count: number, now: number): void {
     this.inflight.splice(0, count);
     if (this.inflight.length === 0) {
       this.exclusive = false;

@@ -1,8 +1,8 @@
 // Runs in a process worker (a `deno` child): connects `workerMain` to the
 // pool through framed messages (codec.ts) on stdin (from the pool) and
 // stdout (to the pool). Shipped as source text, so it is self-contained.
-import type { Endpoint } from "../_worker/main.ts";
-import type { InitMessage, Protocol, ToWorker } from "../_protocol.ts";
+import type { Endpoint } from "../_worker/endpoint.ts";
+import type { InitMessage, Protocol, ToWorker } from "../_wire/protocol.ts";
 import type { codec, V8 } from "./codec.ts";
 import type { framing } from "./frame.ts";
 
@@ -56,8 +56,8 @@ export function connectStdio(
   let loading: Promise<unknown> | undefined;
   const load = () => loading ??= import("node:v8").then((m) => (v8 ??= m));
   // A message JSON cannot carry, before the import is done: node's
-  // getBuiltinModule loads it now (~20 ms, once). (Not _node.ts: this file
-  // is shipped as source text, and imports nothing.)
+  // getBuiltinModule loads it now (~20 ms, once). (Not nodeBuiltin: this
+  // file is shipped as source text, and imports nothing.)
   const now = () =>
     v8 ??= (globalThis as unknown as {
       process: { getBuiltinModule(name: string): V8 };

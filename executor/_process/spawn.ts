@@ -2,9 +2,9 @@
 // `workerMain` connected by `connectStdio`, reached through framed
 // messages (codec.ts) on its stdin and stdout. A dead child, garbage on the
 // channel, or a channel lost while the child lives, is reported as `died`.
-import { nodeBuiltin } from "../_node.ts";
+import { nodeBuiltin } from "../_pool/node_builtin.ts";
 import type { V8 } from "./codec.ts";
-import { type FromWorker, PROTOCOL } from "../_protocol.ts";
+import { type FromWorker, PROTOCOL } from "../_wire/protocol.ts";
 import { workerSource } from "../_worker/source.ts";
 import type {
   SpawnWorker,
@@ -12,7 +12,7 @@ import type {
   WorkerHandle,
 } from "../_pool/transport.ts";
 import { connectStdio } from "./child.ts";
-import { codec } from "./codec.ts";
+import { codec, codecSource } from "./codec.ts";
 import { framing } from "./frame.ts";
 import { loadFromStdin } from "./loader.ts";
 import { type Reaper, startReaper } from "./reaper.ts";
@@ -39,8 +39,8 @@ const PROGRAM_URL = `data:application/javascript,${
 }`;
 let sourceFrame: Uint8Array | undefined;
 // node:v8 is imported once a process pool is made, not with this module
-// (_node.ts); a message JSON cannot carry before the import is done loads it
-// at once.
+// (_pool/node_builtin.ts); a message JSON cannot carry before the import is
+// done loads it at once.
 let v8: V8 | undefined;
 let loadingV8: Promise<unknown> | undefined;
 const loadV8 = () =>
@@ -56,7 +56,7 @@ function workerSourceFrame(): Uint8Array {
     new TextEncoder().encode(
       `"use strict";\n${
         workerSource(
-          `(start) => (${connectStdio})(start, ${framing}, ${codec}, ${
+          `(start) => (${connectStdio})(start, ${framing}, ${codecSource()}, ${
             JSON.stringify(PROTOCOL)
           }, rest)`,
         )

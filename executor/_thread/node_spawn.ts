@@ -5,11 +5,11 @@
 // inherit the program's permissions. Reached, like a Web Worker, through a
 // private MessagePort (a Web MessagePort under Deno's node:worker_threads).
 import type { Worker as NodeWorker } from "node:worker_threads";
-import { nodeBuiltin } from "../_node.ts";
+import { nodeBuiltin } from "../_pool/node_builtin.ts";
 import { privateChannel } from "./channel.ts";
 import { workerSource } from "../_worker/source.ts";
 import type { SpawnWorker } from "../_pool/transport.ts";
-import type { Connect } from "../_worker/main.ts";
+import type { Connect } from "../_worker/endpoint.ts";
 
 let sourceUrl: URL | undefined;
 

@@ -1,7 +1,7 @@
 // Inside a worker: a task's function, from the spec the pool sent. A source
 // is compiled once; a module is imported once; both cached by spec id.
 // Self-contained: shipped to workers as source text (see source.ts).
-import type { FunctionSpec } from "../_protocol.ts";
+import type { FunctionSpec } from "../_wire/protocol.ts";
 
 /** A task's function. */
 export type Fn = (...args: unknown[]) => unknown;

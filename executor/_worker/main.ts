@@ -3,29 +3,14 @@
 // records to the task loop, whose outcomes go out through the outbox. It is
 // shipped as source text with its parts (source.ts), so it uses only
 // globals and its parameters.
-import type {
-  FromWorker,
-  InitMessage,
-  Protocol,
-  ToWorker,
-} from "../_protocol.ts";
-import type { toRecord } from "../_error_record.ts";
+import type { InitMessage, Protocol } from "../_wire/protocol.ts";
+import type { toRecord } from "../_wire/error_record.ts";
+import type { Connect, Endpoint } from "./endpoint.ts";
 import type { Functions } from "./functions.ts";
 import type { Outbox } from "./outbox.ts";
 import type { TaskLoop } from "./task_loop.ts";
 import type { ProgressReporter } from "./progress.ts";
 import type { Sandbox } from "./sandbox.ts";
-
-/** The part of a `MessagePort` the worker side talks through. */
-export interface Endpoint {
-  postMessage(message: FromWorker, transfer?: Transferable[]): void;
-  onmessage: ((event: MessageEvent<ToWorker>) => void) | null;
-}
-
-/** Connects a worker to its pool: gives `start` the endpoint and init. */
-export type Connect = (
-  start: (endpoint: Endpoint, init: InitMessage) => void,
-) => void;
 
 /** The worker's parts, passed in since the source cannot import them. */
 export interface WorkerParts {

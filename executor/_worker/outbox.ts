@@ -8,8 +8,8 @@ import type {
   Protocol,
   RawThrow,
   StatusMark,
-} from "../_protocol.ts";
-import type { Endpoint } from "./main.ts";
+} from "../_wire/protocol.ts";
+import type { Endpoint } from "./endpoint.ts";
 
 /** The worker's outbox. */
 export class Outbox {
@@ -22,7 +22,7 @@ export class Outbox {
   readonly #P: Protocol;
   readonly #endpoint: Endpoint;
   readonly #toRecord: (error: unknown) => ErrorRecord | RawThrow;
-  // [RESULTS, result record, ...] in the layout of `_protocol.ts`.
+  // [RESULTS, result record, ...] in the layout of `_wire/protocol.ts`.
   #outbox: unknown[];
   #transfers: Transferable[] = [];
   #lastFlush = performance.now();

@@ -3,7 +3,7 @@
 // the first value goes at once, then at most one each INTERVAL_MS (the
 // latest wins), and the last one pending goes just before the task's
 // outcome. Self-contained: shipped to workers as source text.
-import type { Protocol } from "../_protocol.ts";
+import type { Protocol } from "../_wire/protocol.ts";
 import type { Outbox } from "./outbox.ts";
 
 /** The worker's progress reporter. */

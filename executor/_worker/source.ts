@@ -1,8 +1,8 @@
 // Runs on the pool side: the source text a worker runs, `workerMain` and its
 // parts joined into one self-contained program (each part uses only globals
 // and its parameters, so its source stands alone).
-import { PROTOCOL } from "../_protocol.ts";
-import { toRecord } from "../_error_record.ts";
+import { PROTOCOL } from "../_wire/protocol.ts";
+import { toRecord } from "../_wire/error_record.ts";
 import { Functions } from "./functions.ts";
 import { Outbox } from "./outbox.ts";
 import { TaskLoop } from "./task_loop.ts";

@@ -7,7 +7,7 @@ import type {
   FunctionSpec,
   Protocol,
   RawThrow,
-} from "../_protocol.ts";
+} from "../_wire/protocol.ts";
 import type { Fn, Functions } from "./functions.ts";
 import type { Outbox } from "./outbox.ts";
 import type { ProgressReporter } from "./progress.ts";
@@ -19,7 +19,7 @@ export class TaskLoop {
   readonly #outbox: Outbox;
   readonly #progress: ProgressReporter;
   readonly #toRecord: (error: unknown) => ErrorRecord | RawThrow;
-  // Task records in the flat form of `_protocol.ts`, from #head on.
+  // Task records in the flat form of `_wire/protocol.ts`, from #head on.
   #queue: unknown[] = [];
   #head = 0;
   // The id of the task running now, or -1.

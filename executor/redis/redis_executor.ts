@@ -13,9 +13,9 @@ import {
   type ShutdownOptions,
   type Task,
 } from "../executor.ts";
-import { functionSpec } from "../_function_spec.ts";
-import { checkKnownOptions } from "../_options.ts";
-import { checkRun } from "../_submit.ts";
+import { functionSpec } from "../_base/function_spec.ts";
+import { checkKnownOptions } from "../_base/options.ts";
+import { checkRun } from "../_pool/submit.ts";
 import {
   checkMs,
   checkPositive,

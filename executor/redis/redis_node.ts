@@ -6,8 +6,8 @@
  */
 import { describe } from "../../future/_util.ts";
 import type { Executor } from "../executor.ts";
-import { checkKnownOptions } from "../_options.ts";
-import { stateOf } from "../_submit.ts";
+import { checkKnownOptions } from "../_base/options.ts";
+import { stateOf } from "../_pool/submit.ts";
 import { Link } from "./_engine/link.ts";
 import {
   checkMs,

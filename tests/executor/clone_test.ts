@@ -1,6 +1,6 @@
-// Structured clone both ways (executor/_pool.ts, executor/_worker.ts,
-// executor/_error_record.ts): what cannot be cloned fails only its own task,
-// and errors come back as what they were.
+// Structured clone both ways (executor/_pool/, executor/_worker/,
+// executor/_wire/error_record.ts): what cannot be cloned fails only its own
+// task, and errors come back as what they were.
 import assert from "node:assert/strict";
 import { ThreadPoolExecutor } from "../../mod.ts";
 import { deadline } from "../_deadline.ts";

@@ -1,4 +1,5 @@
-// The `permissions` option of ThreadPoolExecutor (executor/_permissions.ts).
+// The `permissions` option of ThreadPoolExecutor
+// (executor/_pool/permissions.ts).
 // What only a whole process can show (narrow flags, the worker-options
 // feature off, an import by URL) runs in a child `deno` process.
 import assert from "node:assert/strict";

@@ -10,7 +10,7 @@ import {
   PROTOCOL as P,
   RESULT,
   TASK,
-} from "../../executor/_protocol.ts";
+} from "../../executor/_wire/protocol.ts";
 import { deadline } from "../_deadline.ts";
 
 // A worker the test plays: it records what it was sent and answers when

@@ -3,7 +3,7 @@
 // would give, and cloning runs a getter once.
 import assert from "node:assert/strict";
 import * as v8 from "node:v8";
-import { PROTOCOL } from "../../executor/_protocol.ts";
+import { PROTOCOL } from "../../executor/_wire/protocol.ts";
 import { codec } from "../../executor/_process/codec.ts";
 
 const loaded = codec(PROTOCOL, () => v8, () => true);

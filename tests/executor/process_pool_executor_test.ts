@@ -362,9 +362,9 @@ for (const permissions of ["none", "inherit"] as const) {
   });
 }
 
-// The pool side imports node:v8 when a process pool is made (_node.ts), not
-// with mod.ts: in a fresh program, what only node:v8 carries still goes both
-// ways from the first task on.
+// The pool side imports node:v8 when a process pool is made
+// (_pool/node_builtin.ts), not with mod.ts: in a fresh program, what only
+// node:v8 carries still goes both ways from the first task on.
 Deno.test("ProcessPoolExecutor carries what only node:v8 does both ways, in a fresh program", async () => {
   const run = await runProgram(`
 import { ProcessPoolExecutor } from "MOD";

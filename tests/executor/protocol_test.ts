@@ -1,9 +1,9 @@
-// The message protocol is private (executor/_protocol.ts): it runs over a
+// The message protocol is private (executor/_wire/protocol.ts): it runs over a
 // port the pool gives each worker, so what a task posts on its own cannot
 // settle, fail or forge any future.
 import assert from "node:assert/strict";
 import { ThreadPoolExecutor } from "../../mod.ts";
-import { PROTOCOL as P } from "../../executor/_protocol.ts";
+import { PROTOCOL as P } from "../../executor/_wire/protocol.ts";
 import { deadline } from "../_deadline.ts";
 import { countWorkers } from "./_worker_count.ts";
 

@@ -7,7 +7,7 @@ import {
   reportProgress,
   ThreadPoolExecutor,
 } from "../../mod.ts";
-import { Histogram } from "../../executor/_histogram.ts";
+import { Histogram } from "../../executor/_base/histogram.ts";
 import { deadline } from "../_deadline.ts";
 
 const executors = [

@@ -9,8 +9,8 @@ import {
 } from "../../executor/redis/_engine/engine.ts";
 import { connect } from "../../executor/redis/_engine/connect.ts";
 import { decode, encode } from "../../executor/redis/_wire/codec.ts";
-import { fromRecord, toRecord } from "../../executor/_error_record.ts";
-import type { ErrorRecord, RawThrow } from "../../executor/_protocol.ts";
+import { fromRecord, toRecord } from "../../executor/_wire/error_record.ts";
+import type { ErrorRecord, RawThrow } from "../../executor/_wire/protocol.ts";
 import { deadline } from "../_deadline.ts";
 import { type RedisServer, requireRedis, startRedis } from "./_redis_server.ts";
 import { rawClient } from "./_cluster.ts";

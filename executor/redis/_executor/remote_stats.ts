@@ -1,6 +1,7 @@
 // The executor side: the counts and timings behind RedisExecutor.stats(),
 // over this executor's tasks; fixed-size however many tasks run.
-import { Histogram } from "../../_histogram.ts";
+import { Histogram } from "../../_base/histogram.ts";
+import { utilization } from "../../_base/utilization.ts";
 import type { ExecutorStats } from "../../stats.ts";
 import type { LiveNodes } from "./live_nodes.ts";
 import type { RemoteTask } from "./remote_task.ts";
@@ -66,7 +67,7 @@ export class RemoteStats {
       cancelled: this.#cancelled,
       runTime: this.#runTime.summary(),
       waitTime: this.#waitTime.summary(),
-      utilization: capacity > 0 ? Math.min(1, busyMs / capacity) : 0,
+      utilization: utilization(busyMs, capacity),
     };
   }
 }

@@ -5,9 +5,9 @@
 // nothing in a task can widen it.
 import { Future } from "../../../future/future.ts";
 import { BrokenExecutorError } from "../../../future/errors.ts";
-import { moduleSpec, sourceSpec } from "../../_function_spec.ts";
-import type { FunctionSpec } from "../../_protocol.ts";
-import { checkOpen, type ExecutorState, submitTo } from "../../_submit.ts";
+import { moduleSpec, sourceSpec } from "../../_base/function_spec.ts";
+import type { FunctionSpec } from "../../_wire/protocol.ts";
+import { checkOpen, type ExecutorState, submitTo } from "../../_pool/submit.ts";
 import type { TaskRecord } from "../_wire/records.ts";
 import type { Held } from "./held.ts";
 

@@ -2,7 +2,7 @@
 // must be allowed to import from there. The node program widens its pool's
 // sandbox by exactly those hosts (or paths); a RedisNode given a pool whose
 // permissions do not allow them says so at construction, not at each task.
-import type { Permissions } from "../../_permissions.ts";
+import type { Permissions } from "../../_pool/permissions.ts";
 
 /** The permission a worker needs to import a module under a prefix. */
 export interface ModuleGrant {

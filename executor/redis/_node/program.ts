@@ -4,7 +4,7 @@
 import { ProcessPoolExecutor } from "../../process_pool_executor.ts";
 import { ThreadPoolExecutor } from "../../thread_pool_executor.ts";
 import type { PoolExecutor } from "../../pool_executor.ts";
-import type { Permissions } from "../../_permissions.ts";
+import type { Permissions } from "../../_pool/permissions.ts";
 import { RedisNode } from "../redis_node.ts";
 import { withModuleAccess } from "./module_access.ts";
 

@@ -9,7 +9,7 @@
 //   ControlStream: "stop" ── aborts the task's signal
 //   Presence: every second, "alive, with these workers"
 import type { Future } from "../../../future/future.ts";
-import type { ExecutorState } from "../../_submit.ts";
+import type { ExecutorState } from "../../_pool/submit.ts";
 import { type Delivery, type Engine, isReply } from "../_engine/engine.ts";
 import type { Link } from "../_engine/link.ts";
 import { decode } from "../_wire/codec.ts";

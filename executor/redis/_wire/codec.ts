@@ -5,7 +5,7 @@
 // Errors do not travel as Error objects: v8 keeps only the built-in names and
 // drops `cause` chains and custom subclasses' names. They travel as plain
 // `ErrorRecord`s, the same shape the pools use (`toRecord` and `fromRecord`
-// of `_error_record.ts`).
+// of `executor/_wire/error_record.ts`).
 import { deserialize, serialize } from "node:v8";
 
 /**

@@ -1,7 +1,7 @@
 // Both sides: the records that cross Redis between a RedisExecutor and its
 // nodes, as node:v8 values (codec.ts). Imports only types: both sides read
 // fields by name, as they read the pools' protocol records.
-import type { ErrorRecord, RawThrow } from "../../_protocol.ts";
+import type { ErrorRecord, RawThrow } from "../../_wire/protocol.ts";
 
 /** What a node announces of itself every second. */
 export interface NodeInfo {

@@ -4,8 +4,12 @@
 // pool's timeout, a worker's death, its own maxTaskTime — are marked with a
 // `Fault`, named after the node, and rebuilt as this library's classes.
 import { BrokenExecutorError, TimeoutError } from "../../../future/errors.ts";
-import { fromRecord, toRecord } from "../../_error_record.ts";
-import type { ChunkRecord, ErrorRecord, RawThrow } from "../../_protocol.ts";
+import { fromRecord, toRecord } from "../../_wire/error_record.ts";
+import type {
+  ChunkRecord,
+  ErrorRecord,
+  RawThrow,
+} from "../../_wire/protocol.ts";
 import type { ChunkOutcome } from "../../executor.ts";
 import type { Fault, ResultReply } from "./records.ts";
 

@@ -1,7 +1,7 @@
 // The `permissions` option of a pool: which of Deno's permissions its
 // workers get, checked once at construction (a typo, a grant the program
 // does not have, or a missing unstable feature never waits for a first task).
-import { describe } from "../future/_util.ts";
+import { describe } from "../../future/_util.ts";
 
 /**
  * A pool's permission set: `"inherit"` (the program's own), `"none"`, or an

@@ -1,17 +1,52 @@
-// The state of one `map` call: reads the zipped inputs, submits tasks (all
-// at once, or at most `buffersize` ahead), and yields results in input
-// order. Sync inputs are read on the caller's turn; async ones by a feeder
-// running beside the consumer.
-import { Future } from "../future/future.ts";
-import { TimeoutError } from "../future/errors.ts";
+// Runs on the main thread: the state of one `map` call. It reads the
+// zipped inputs (map_inputs.ts), submits tasks (all at once, or at most
+// `buffersize` ahead), and yields results in input order. Sync inputs are
+// read on the caller's turn; async ones by a feeder running beside the
+// consumer.
+import { Future } from "../../future/future.ts";
+import { TimeoutError } from "../../future/errors.ts";
 import {
   checkCount,
   checkSignal,
   checkTimeout,
   describe,
   waitUntil,
-} from "../future/_util.ts";
-import type { ChunkOutcome, MapOptions } from "./executor.ts";
+} from "../../future/_util.ts";
+import { isAsyncIterable, isIterable, MapInputs } from "./map_inputs.ts";
+
+/** Options of {@linkcode Executor.map}, given as its last argument. */
+export interface MapOptions {
+  /**
+   * Milliseconds from the call to `map`: when it passes, the iteration
+   * throws `TimeoutError` and the tasks not yet started are cancelled.
+   *
+   * @default {Infinity}
+   */
+  timeout?: number;
+  /**
+   * Calls sent to a worker as one task; larger is faster for tiny tasks.
+   *
+   * @default {1}
+   */
+  chunksize?: number;
+  /**
+   * At most this many tasks in flight; inputs are then read lazily.
+   * Without it every task is submitted at the call (Python's rule).
+   *
+   * @default {Infinity}
+   */
+  buffersize?: number;
+  /** Aborting ends the iteration with `signal.reason` and cancels the rest. */
+  signal?: AbortSignal;
+}
+
+/** The outcome of a chunk of calls: its values, up to the first error. */
+export interface ChunkOutcome {
+  /** The values of the calls that succeeded, in order. */
+  values: unknown[];
+  /** The error of the call that failed, if one did (the rest did not run). */
+  error?: unknown;
+}
 
 /**
  * Checks `map`'s arguments (iterables, then an optional options object)
@@ -59,17 +94,6 @@ export function mapResults(
   );
 }
 
-function isIterable(value: unknown): value is Iterable<unknown> {
-  return value != null &&
-    typeof (value as Iterable<unknown>)[Symbol.iterator] === "function";
-}
-
-function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
-  return value != null &&
-    typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] ===
-      "function";
-}
-
 function isOptions(value: unknown): boolean {
   if (value === null || typeof value !== "object") return false;
   if (isIterable(value) || isAsyncIterable(value)) return false;
@@ -83,12 +107,9 @@ interface Entry {
   chunk: boolean;
 }
 
-// The state of one `map` call, and its iteration. Sync inputs are read on
-// the caller's turn; async ones by a feeder running beside the consumer.
-// Inputs are read into columns (one array per parameter): a chunk of ten
-// thousand calls clones as a few arrays, not ten thousand. The iterator is
-// written by hand: the values of a settled chunk are handed out at once,
-// which costs a third of an async generator's `yield`.
+// The state of one `map` call, and its iteration. The iterator is written
+// by hand: the values of a settled chunk are handed out at once, which
+// costs a third of an async generator's `yield`.
 class MapRun<R> implements AsyncIterableIterator<R> {
   #submit: (columns: unknown[][]) => Future<unknown>;
   #chunksize: number;
@@ -98,8 +119,9 @@ class MapRun<R> implements AsyncIterableIterator<R> {
   #signal: AbortSignal | undefined;
   // Submitted tasks whose results are not yet handed out, oldest first.
   #entries: Entry[] = [];
-  // Readers of the inputs; undefined once exhausted or closed.
-  #readers: (Iterator<unknown> | AsyncIterator<unknown>)[] | undefined;
+  readonly #inputs: MapInputs;
+  // What an input threw (or a submit, from the feeder): thrown once the
+  // tasks before it are handed out.
   #inputError: { error: unknown } | undefined;
   // Async inputs: the feeder is running, and whoever waits on it.
   #feeding = false;
@@ -128,12 +150,8 @@ class MapRun<R> implements AsyncIterableIterator<R> {
       ? Infinity
       : performance.now() + timeout;
     this.#signal = signal;
-    this.#readers = iterables.map((iterable) =>
-      isIterable(iterable)
-        ? iterable[Symbol.iterator]()
-        : iterable[Symbol.asyncIterator]()
-    );
-    if (iterables.every(isIterable)) {
+    this.#inputs = new MapInputs(iterables, () => this.#notify());
+    if (this.#inputs.sync) {
       // Python's rule: without buffersize, every task is submitted now.
       try {
         this.#fillSync();
@@ -236,7 +254,7 @@ class MapRun<R> implements AsyncIterableIterator<R> {
     this.#ready = [];
     this.#readyAt = 0;
     this.#chunkError = undefined;
-    this.#close();
+    this.#inputs.close();
     for (const entry of this.#entries) entry.future.cancel();
     this.#entries.length = 0;
   }
@@ -244,73 +262,39 @@ class MapRun<R> implements AsyncIterableIterator<R> {
   // Reads and submits synchronously, up to buffersize in flight. An input
   // that throws ends the inputs; a submit that throws is thrown.
   #fillSync(): void {
-    while (
-      this.#readers !== undefined &&
-      this.#entries.length < this.#buffersize
-    ) {
-      const columns = this.#readers.map((): unknown[] => []);
+    const inputs = this.#inputs;
+    while (inputs.open && this.#entries.length < this.#buffersize) {
+      const columns = inputs.columns();
       try {
-        while (columns[0].length < this.#chunksize && this.#readSync(columns));
+        inputs.readSync(columns, this.#chunksize);
       } catch (error) {
         this.#inputError = { error };
-        this.#close();
+        inputs.close();
       }
       if (columns[0].length > 0) this.#add(columns);
     }
   }
 
-  // Reads one call's arguments into `columns`; false once an input is done.
-  #readSync(columns: unknown[][]): boolean {
-    const readers = this.#readers!;
-    const width = readers.length;
-    const first = (readers[0] as Iterator<unknown>).next();
-    if (first.done) return this.#close();
-    if (width === 1) {
-      columns[0].push(first.value);
-      return true;
-    }
-    const row = [first.value];
-    for (let k = 1; k < width; k++) {
-      const step = (readers[k] as Iterator<unknown>).next();
-      if (step.done) return this.#close();
-      row.push(step.value);
-    }
-    for (let k = 0; k < width; k++) columns[k].push(row[k]);
-    return true;
-  }
-
   // Reads async inputs as they come, at most buffersize tasks ahead.
   async #feed(): Promise<void> {
+    const inputs = this.#inputs;
     try {
-      while (this.#readers !== undefined) {
-        while (
-          this.#entries.length >= this.#buffersize &&
-          this.#readers !== undefined
-        ) {
+      while (inputs.open) {
+        if (this.#entries.length >= this.#buffersize) {
           await this.#nextChange();
+          continue;
         }
-        const columns = this.#readers.map((): unknown[] => []);
-        while (
-          columns[0].length < this.#chunksize && this.#readers !== undefined &&
-          await this.#readAsync(columns)
-        );
+        const columns = inputs.columns();
+        await inputs.read(columns, this.#chunksize);
         if (columns[0].length > 0) this.#add(columns);
       }
     } catch (error) {
       this.#inputError = { error };
-      this.#close();
+      inputs.close();
     } finally {
       this.#feeding = false;
       this.#notify();
     }
-  }
-
-  async #readAsync(columns: unknown[][]): Promise<boolean> {
-    const readers = this.#readers!;
-    const steps = await Promise.all(readers.map((reader) => reader.next()));
-    if (steps.some((step) => step.done)) return this.#close();
-    steps.forEach((step, k) => columns[k].push(step.value));
-    return true;
   }
 
   #add(columns: unknown[][]): void {
@@ -329,22 +313,6 @@ class MapRun<R> implements AsyncIterableIterator<R> {
   #nextChange(): Promise<void> {
     this.#changed ??= Promise.withResolvers<void>();
     return this.#changed.promise;
-  }
-
-  // Stops reading the inputs, closing the ones not exhausted.
-  #close(): false {
-    const readers = this.#readers;
-    this.#readers = undefined;
-    for (const reader of readers ?? []) {
-      try {
-        const done = reader.return?.();
-        if (done instanceof Promise) done.catch(() => {});
-      } catch {
-        // An input that fails to close has nothing more to give.
-      }
-    }
-    this.#notify();
-    return false;
   }
 
   // Waits for a future's result, or for the feeder, within the map's

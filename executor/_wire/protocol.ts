@@ -1,5 +1,5 @@
-// The private message protocol between the pool (`_pool.ts`) and the worker
-// side (`_worker.ts`). It imports nothing: the worker side is shipped to each
+// The private message protocol between the pool (`_pool/`) and the worker
+// side (`_worker/`). It imports nothing: the worker side is shipped to each
 // worker as source text, so the constants travel as an argument of
 // `workerMain` (see `PROTOCOL`).
 //

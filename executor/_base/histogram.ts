@@ -2,7 +2,7 @@
 // the same over millions of samples: log-linear buckets, 32 per power of
 // two from 2^-10 ms (~1 µs) to 2^32 ms (~50 days), so a percentile is off by
 // at most 1/64 of its value (~1.6%) either way from the bucket's midpoint.
-import type { Summary } from "./stats.ts";
+import type { Summary } from "../stats.ts";
 
 const SUB = 32; // buckets per power of two
 const SUB_BITS = 5; // log2(SUB)

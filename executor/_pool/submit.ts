@@ -1,13 +1,22 @@
 // The submit path of the pool executors: checks at the boundary, then hands
 // the task to the pool. Also how the library's own code (a Redis node)
 // reaches a pool executor's pool, by the executor, without a public API.
-import { Future } from "../future/future.ts";
-import { BrokenExecutorError, ShutdownError } from "../future/errors.ts";
-import { checkSignal, checkTimeout, describe } from "../future/_util.ts";
-import type { Pool, PoolOptions } from "./_pool/pool.ts";
-import type { PoolWorkers } from "./pool_executor.ts";
-import type { FunctionSpec } from "./_protocol.ts";
-import type { RunOptions } from "./executor.ts";
+import { Future } from "../../future/future.ts";
+import { BrokenExecutorError, ShutdownError } from "../../future/errors.ts";
+import { checkSignal, checkTimeout, describe } from "../../future/_util.ts";
+import type { Pool, PoolOptions } from "./pool.ts";
+import type { FunctionSpec } from "../_wire/protocol.ts";
+import type { RunOptions } from "../executor.ts";
+
+/**
+ * The workers a pool executor runs on, as `ThreadPoolExecutor` and
+ * `ProcessPoolExecutor` make them from their options. Opaque: its contents
+ * are this library's own.
+ */
+export interface PoolWorkers {
+  /** The executor's class name, for messages. */
+  readonly owner: string;
+}
 
 /** What the library's pools put in `PoolWorkers`. */
 export interface PoolSetup extends PoolWorkers {

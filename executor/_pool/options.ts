@@ -1,9 +1,10 @@
 // The options of the pool executors, checked once at the boundary (the
 // constructor); inner code trusts the values.
-import { checkCount, checkTimeout, describe } from "../future/_util.ts";
-import { functionSpec } from "./_function_spec.ts";
-import { resolvePermissions } from "./_permissions.ts";
-import type { PoolOptions } from "./_pool/pool.ts";
+import { checkCount, checkTimeout, describe } from "../../future/_util.ts";
+import { functionSpec } from "../_base/function_spec.ts";
+import { checkKnownOptions } from "../_base/options.ts";
+import { resolvePermissions } from "./permissions.ts";
+import type { PoolOptions } from "./pool.ts";
 
 /** The options every pool executor takes, validated. */
 export interface CheckedOptions
@@ -29,35 +30,6 @@ const SHARED = [
   "name",
   "memoryLimit",
 ] as const;
-
-/**
- * Throws unless `options` is an object whose keys are all in `known`.
- *
- * @param owner The class being constructed, for messages.
- * @throws {TypeError} For a non-object or an unknown option.
- */
-export function checkKnownOptions(
-  options: unknown,
-  owner: string,
-  known: readonly string[],
-): asserts options is Record<string, unknown> {
-  if (options === null || typeof options !== "object") {
-    throw new TypeError(
-      `Cannot create ${owner} as 'options' must be an object: current value is ${
-        describe(options)
-      }`,
-    );
-  }
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) {
-      throw new TypeError(
-        `Cannot create ${owner} as '${key}' is not an option: the options are ${
-          known.join(", ")
-        }`,
-      );
-    }
-  }
-}
 
 /**
  * Checks the options every pool executor takes.

@@ -1,8 +1,8 @@
-// Runs on the pool side: turns what the user submits into the
+// Runs on the main thread: turns what the user submits into the
 // `FunctionSpec` a worker understands.
-import type { FunctionSpec } from "./_protocol.ts";
-import { TaskRef } from "./from_module.ts";
-import { describe } from "../future/_util.ts";
+import type { FunctionSpec } from "../_wire/protocol.ts";
+import { TaskRef } from "../from_module.ts";
+import { describe } from "../../future/_util.ts";
 
 // One spec per function or reference, so its source is read once and each
 // worker compiles it once (the worker caches by id).

@@ -3,7 +3,7 @@
 // threw into an `ErrorRecord`; `fromRecord` runs in the pool and rebuilds it,
 // so built-in types stay `instanceof` and every `name` survives
 // (structuredClone alone turns a custom error class into a plain Error).
-import type { ErrorRecord, RawThrow } from "./_protocol.ts";
+import type { ErrorRecord, RawThrow } from "./protocol.ts";
 
 /**
  * What a task threw, as a record that always clones. Never throws: a value
