@@ -7,7 +7,10 @@ import { createClient, RESP_TYPES } from "redis";
 import { Buffer } from "node:buffer";
 import { deserialize, serialize } from "node:v8";
 import { deadline } from "../tests/_deadline.ts";
-import { type RedisServer, startRedis } from "../tests/redis/_redis_server.ts";
+import {
+  type RedisServer,
+  startRedis,
+} from "../tests/executor/redis/_redis_server.ts";
 
 export const TRIPS = 1000;
 export const TASKS = 5000;

@@ -14,7 +14,7 @@
 // Medians are printed at the end, in µs per trip and tasks/s.
 import { ThreadPoolExecutor } from "../mod.ts";
 import { RedisExecutor } from "../executor/redis/mod.ts";
-import { startNode } from "../tests/redis/_nodes.ts";
+import { startNode } from "../tests/executor/redis/_nodes.ts";
 import {
   bench,
   bullmq,

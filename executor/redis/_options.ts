@@ -1,14 +1,43 @@
 // The options of RedisExecutor and RedisNode, checked once at construction
 // in std's message form; inner code trusts the values.
 import { checkCount, describe } from "../../future/_util.ts";
-import { validateUrl } from "./_engine/connect.ts";
-
-export { DEFAULT_CONNECT_TIMEOUT } from "./_engine/connect.ts";
+import { DEFAULT_CONNECT_TIMEOUT, validateUrl } from "./_engine/connect.ts";
 
 /** The default Redis: a local server on its default port. */
-export const DEFAULT_URL = "redis://127.0.0.1:6379";
+const DEFAULT_URL = "redis://127.0.0.1:6379";
 /** The default queue's name (its task stream's key). */
-export const DEFAULT_QUEUE = "concurrent-futures";
+const DEFAULT_QUEUE = "concurrent-futures";
+
+/** Where a RedisExecutor or RedisNode connects, checked. */
+export interface Connection {
+  url: string;
+  queue: string;
+  connectTimeout: number;
+}
+
+/**
+ * The `url`, `queue` and `connectTimeout` options both sides take, with
+ * their defaults, checked.
+ *
+ * @throws {TypeError} For a bad `url` or `queue`.
+ * @throws {RangeError} For a bad `connectTimeout`.
+ * @throws {Deno.errors.NotCapable} Without net permission to the `url`.
+ */
+export function checkConnection(
+  options: { url?: unknown; queue?: unknown; connectTimeout?: unknown },
+  owner: string,
+): Connection {
+  const {
+    url = DEFAULT_URL,
+    queue = DEFAULT_QUEUE,
+    connectTimeout = DEFAULT_CONNECT_TIMEOUT,
+  } = options;
+  return {
+    url: checkUrl(url, owner),
+    queue: checkQueue(queue, owner),
+    connectTimeout: checkMs(connectTimeout, owner, "connectTimeout"),
+  };
+}
 
 /**
  * Throws unless `url` is a redis:// or rediss:// URL that the program may

@@ -17,14 +17,10 @@ import { functionSpec } from "../_base/function_spec.ts";
 import { checkKnownOptions } from "../_base/options.ts";
 import { checkRun } from "../_pool/submit.ts";
 import {
+  checkConnection,
   checkMs,
   checkPositive,
-  checkQueue,
-  checkUrl,
   checkWait,
-  DEFAULT_CONNECT_TIMEOUT,
-  DEFAULT_QUEUE,
-  DEFAULT_URL,
 } from "./_options.ts";
 import type { ExecutorStats } from "../stats.ts";
 import { Submitter } from "./_executor/submitter.ts";
@@ -142,21 +138,16 @@ export class RedisExecutor extends Executor {
     super();
     checkKnownOptions(options, OWNER, OPTIONS);
     const {
-      url = DEFAULT_URL,
-      queue = DEFAULT_QUEUE,
       maxAttempts = 3,
       lease = 30_000,
       maxQueued = Infinity,
-      connectTimeout = DEFAULT_CONNECT_TIMEOUT,
       unroutableTimeout = 60_000,
     } = options;
     this.#maxQueued = checkPositive(maxQueued, OWNER, "maxQueued", true);
     this.#submitter = new Submitter({
-      url: checkUrl(url, OWNER),
-      queue: checkQueue(queue, OWNER),
+      ...checkConnection(options, OWNER),
       maxAttempts: checkPositive(maxAttempts, OWNER, "maxAttempts", false),
       lease: checkMs(lease, OWNER, "lease"),
-      connectTimeout: checkMs(connectTimeout, OWNER, "connectTimeout"),
       unroutableTimeout: checkWait(
         unroutableTimeout,
         OWNER,

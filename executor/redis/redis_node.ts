@@ -10,15 +10,10 @@ import { checkKnownOptions } from "../_base/options.ts";
 import { stateOf } from "../_pool/submit.ts";
 import { Link } from "./_engine/link.ts";
 import {
-  checkMs,
+  checkConnection,
   checkNatural,
   checkPrefixes,
-  checkQueue,
-  checkUrl,
   checkWait,
-  DEFAULT_CONNECT_TIMEOUT,
-  DEFAULT_QUEUE,
-  DEFAULT_URL,
 } from "./_options.ts";
 import { Runner } from "./_node/runner.ts";
 import { checkModuleAccess } from "./_node/module_access.ts";
@@ -156,12 +151,9 @@ export class RedisNode implements AsyncDisposable {
   constructor(options: RedisNodeOptions) {
     checkKnownOptions(options, OWNER, OPTIONS);
     const {
-      url = DEFAULT_URL,
-      queue = DEFAULT_QUEUE,
       executor,
       allowModules = [],
       prefetch = 0,
-      connectTimeout = DEFAULT_CONNECT_TIMEOUT,
       maxTaskTime = Infinity,
     } = options;
     const state = typeof executor === "object" && executor !== null
@@ -176,11 +168,9 @@ export class RedisNode implements AsyncDisposable {
     }
     this.id = nodeId();
     const checked = {
-      url: checkUrl(url, OWNER),
-      queue: checkQueue(queue, OWNER),
+      ...checkConnection(options, OWNER),
       allowModules: checkPrefixes(allowModules, OWNER),
       prefetch: checkNatural(prefetch, OWNER, "prefetch"),
-      connectTimeout: checkMs(connectTimeout, OWNER, "connectTimeout"),
       maxTaskTime: checkWait(maxTaskTime, OWNER, "maxTaskTime"),
     };
     checkModuleAccess(state.permissions, checked.allowModules, OWNER);

@@ -7,9 +7,9 @@
 // never calls shutdown()).
 import assert from "node:assert/strict";
 import { deadline } from "../_deadline.ts";
-import { requireRedis, startRedis } from "../redis/_redis_server.ts";
-import { rawClient } from "../redis/_cluster.ts";
-import { type NodeProcess, startNode } from "../redis/_nodes.ts";
+import { requireRedis, startRedis } from "../executor/redis/_redis_server.ts";
+import { rawClient } from "../executor/redis/_cluster.ts";
+import { type NodeProcess, startNode } from "../executor/redis/_nodes.ts";
 
 const TASKS = 6_000;
 const NODES = 3;

@@ -12,7 +12,7 @@ import type {
 } from "./engine.ts";
 import { isReply } from "./engine.ts";
 import type { Arg, Connection } from "./connection.ts";
-import type { Scripts } from "./scripts.ts";
+import type { Script, Scripts } from "./scripts.ts";
 import {
   fieldArgs,
   streamEntries,
@@ -183,23 +183,28 @@ export class RedisEngine implements Engine {
     };
   }
 
-  async extend(
+  extend(
     stream: string,
     group: string,
     consumer: string,
     ids: readonly string[],
   ): Promise<string[]> {
-    if (ids.length === 0) return [];
-    return texts(
-      await this.#connection.eval(this.#scripts.extend, [stream], [
-        group,
-        consumer,
-        ...ids,
-      ]),
-    );
+    return this.#onIds(this.#scripts.extend, stream, group, consumer, ids);
   }
 
-  async release(
+  release(
+    stream: string,
+    group: string,
+    consumer: string,
+    ids: readonly string[],
+  ): Promise<string[]> {
+    return this.#onIds(this.#scripts.release, stream, group, consumer, ids);
+  }
+
+  // Runs a script over entries `consumer` holds; it answers with the ids it
+  // acted on.
+  async #onIds(
+    script: Script,
     stream: string,
     group: string,
     consumer: string,
@@ -207,11 +212,7 @@ export class RedisEngine implements Engine {
   ): Promise<string[]> {
     if (ids.length === 0) return [];
     return texts(
-      await this.#connection.eval(this.#scripts.release, [stream], [
-        group,
-        consumer,
-        ...ids,
-      ]),
+      await this.#connection.eval(script, [stream], [group, consumer, ...ids]),
     );
   }
 

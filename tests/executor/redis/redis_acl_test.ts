@@ -2,8 +2,8 @@
 // from README itself, so the documented line cannot drift from what the
 // executor and the node send.
 import assert from "node:assert/strict";
-import { RedisExecutor } from "../../executor/redis/mod.ts";
-import { deadline } from "../_deadline.ts";
+import { RedisExecutor } from "../../../executor/redis/mod.ts";
+import { deadline } from "../../_deadline.ts";
 import { requireRedis, startRedis } from "./_redis_server.ts";
 import { rawClient, until, WAIT_MS } from "./_cluster.ts";
 import { startNode } from "./_nodes.ts";
@@ -13,7 +13,7 @@ const ignore = !requireRedis();
 /** The `ACL SETUSER jobs …` command README gives, as arguments. */
 function readmeAcl(): string[] {
   const readme = Deno.readTextFileSync(
-    new URL("../../README.md", import.meta.url),
+    new URL("../../../README.md", import.meta.url),
   );
   const match = readme.match(/`(ACL SETUSER jobs [^`]+)`/);
   assert.ok(match, "README gives an ACL SETUSER line for the queue jobs");

@@ -7,9 +7,13 @@
 // finished and is replying (B: it ends after the fault, so its reply meets
 // it), one is prefetched by the node (C) and one is queued (D).
 import assert from "node:assert/strict";
-import { BrokenExecutorError, CancelledError, type Future } from "../../mod.ts";
-import { RedisExecutor } from "../../executor/redis/mod.ts";
-import { deadline } from "../_deadline.ts";
+import {
+  BrokenExecutorError,
+  CancelledError,
+  type Future,
+} from "../../../mod.ts";
+import { RedisExecutor } from "../../../executor/redis/mod.ts";
+import { deadline } from "../../_deadline.ts";
 import { type RedisServer, requireRedis, startRedis } from "./_redis_server.ts";
 import { rawClient, WAIT_MS } from "./_cluster.ts";
 import { type NodeProcess, startNode } from "./_nodes.ts";
@@ -24,9 +28,10 @@ const ignore = !requireRedis();
 
 const PROGRAM = new URL("./fixtures/shutdown_program.ts", import.meta.url)
   .pathname;
-const NODE_MAIN = new URL("../../executor/redis/node_main.ts", import.meta.url)
-  .pathname;
-const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
+const NODE_MAIN =
+  new URL("../../../executor/redis/node_main.ts", import.meta.url)
+    .pathname;
+const CONFIG = new URL("../../../deno.json", import.meta.url).pathname;
 
 /** A program must end this soon after its last line. */
 const EXIT_MS = 3_000;

@@ -11,9 +11,9 @@ import {
   ThreadPoolExecutor,
   TimeoutError,
   wait,
-} from "../../mod.ts";
-import { RedisExecutor } from "../../executor/redis/mod.ts";
-import { deadline } from "../_deadline.ts";
+} from "../../../mod.ts";
+import { RedisExecutor } from "../../../executor/redis/mod.ts";
+import { deadline } from "../../_deadline.ts";
 import { requireRedis, startRedis } from "./_redis_server.ts";
 import {
   cluster,
@@ -25,8 +25,8 @@ import {
 } from "./_cluster.ts";
 
 const ignore = !requireRedis();
-const fixtures = new URL("../executor/fixtures/", import.meta.url).href;
-const tasks = fromModule<typeof import("../executor/fixtures/tasks.ts")>(
+const fixtures = new URL("../fixtures/", import.meta.url).href;
+const tasks = fromModule<typeof import("../fixtures/tasks.ts")>(
   new URL("tasks.ts", fixtures),
 );
 

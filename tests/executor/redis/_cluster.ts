@@ -5,11 +5,11 @@ import { Buffer } from "node:buffer";
 import {
   RedisExecutor,
   type RedisExecutorOptions,
-} from "../../executor/redis/mod.ts";
-import { deadline } from "../_deadline.ts";
+} from "../../../executor/redis/mod.ts";
+import { deadline } from "../../_deadline.ts";
 import { type RedisServer, startRedis } from "./_redis_server.ts";
 import { type NodeProcess, type NodeSetup, startNode } from "./_nodes.ts";
-import type { Future } from "../../mod.ts";
+import type { Future } from "../../../mod.ts";
 
 /** Every wait in the Redis executor tests gives up after this long. */
 export const WAIT_MS = 30_000;

@@ -2,10 +2,10 @@
 // shutdown() still ends, and what each side writes to Redis for itself
 // expires once its owner is gone (and is removed at once by its close).
 import assert from "node:assert/strict";
-import { reportProgress, ThreadPoolExecutor } from "../../mod.ts";
-import { RedisExecutor, RedisNode } from "../../executor/redis/mod.ts";
-import { deadline } from "../_deadline.ts";
-import { runProgram } from "../_program.ts";
+import { reportProgress, ThreadPoolExecutor } from "../../../mod.ts";
+import { RedisExecutor, RedisNode } from "../../../executor/redis/mod.ts";
+import { deadline } from "../../_deadline.ts";
+import { runProgram } from "../../_program.ts";
 import { requireRedis, startRedis } from "./_redis_server.ts";
 import {
   firstProgress,
@@ -17,8 +17,9 @@ import {
 import { startNode } from "./_nodes.ts";
 
 const ignore = !requireRedis();
-const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
-const REDIS_MOD = new URL("../../executor/redis/mod.ts", import.meta.url).href;
+const CONFIG = new URL("../../../deno.json", import.meta.url).pathname;
+const REDIS_MOD =
+  new URL("../../../executor/redis/mod.ts", import.meta.url).href;
 
 /** The keys of the server that match `pattern`, sorted. */
 async function keys(raw: RawRedis, pattern: string): Promise<string[]> {

@@ -9,13 +9,13 @@ import {
   ProcessPoolExecutor,
   ThreadPoolExecutor,
   TimeoutError,
-} from "../../mod.ts";
-import { RedisExecutor, RedisNode } from "../../executor/redis/mod.ts";
+} from "../../../mod.ts";
+import { RedisExecutor, RedisNode } from "../../../executor/redis/mod.ts";
 import {
   parseArgs,
   poolPermissions,
-} from "../../executor/redis/_node/program.ts";
-import { deadline } from "../_deadline.ts";
+} from "../../../executor/redis/_node/program.ts";
+import { deadline } from "../../_deadline.ts";
 import { requireRedis, startRedis } from "./_redis_server.ts";
 import { markers, WAIT_MS } from "./_cluster.ts";
 import { startNode } from "./_nodes.ts";

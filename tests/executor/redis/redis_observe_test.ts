@@ -2,8 +2,8 @@
 // submitter's future, and RedisExecutor.stats() counts its tasks and the
 // live nodes' workers.
 import assert from "node:assert/strict";
-import { reportProgress } from "../../mod.ts";
-import { deadline } from "../_deadline.ts";
+import { reportProgress } from "../../../mod.ts";
+import { deadline } from "../../_deadline.ts";
 import { requireRedis } from "./_redis_server.ts";
 import { cluster, firstProgress, until, WAIT_MS } from "./_cluster.ts";
 

@@ -7,9 +7,9 @@ import {
   fromModule,
   reportProgress,
   ThreadPoolExecutor,
-} from "../../mod.ts";
-import { RedisExecutor, RedisNode } from "../../executor/redis/mod.ts";
-import { deadline } from "../_deadline.ts";
+} from "../../../mod.ts";
+import { RedisExecutor, RedisNode } from "../../../executor/redis/mod.ts";
+import { deadline } from "../../_deadline.ts";
 import { requireRedis, startRedis } from "./_redis_server.ts";
 import {
   cluster,
@@ -20,8 +20,8 @@ import {
 } from "./_cluster.ts";
 
 const ignore = !requireRedis();
-const fixtures = new URL("../executor/fixtures/", import.meta.url).href;
-const tasks = fromModule<typeof import("../executor/fixtures/tasks.ts")>(
+const fixtures = new URL("../fixtures/", import.meta.url).href;
+const tasks = fromModule<typeof import("../fixtures/tasks.ts")>(
   new URL("tasks.ts", fixtures),
 );
 

@@ -2,8 +2,8 @@
 // maxAttempts is spent, a lease shorter than a task, Redis stopped and
 // restarted, the executor's connections killed.
 import assert from "node:assert/strict";
-import { BrokenExecutorError, reportProgress } from "../../mod.ts";
-import { deadline } from "../_deadline.ts";
+import { BrokenExecutorError, reportProgress } from "../../../mod.ts";
+import { deadline } from "../../_deadline.ts";
 import { requireRedis } from "./_redis_server.ts";
 import {
   type Cluster,

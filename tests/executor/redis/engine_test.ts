@@ -6,12 +6,11 @@ import {
   type Engine,
   EngineError,
   type EngineOptions,
-} from "../../executor/redis/_engine/engine.ts";
-import { connect } from "../../executor/redis/_engine/connect.ts";
-import { decode, encode } from "../../executor/redis/_wire/codec.ts";
-import { fromRecord, toRecord } from "../../executor/_wire/error_record.ts";
-import type { ErrorRecord, RawThrow } from "../../executor/_wire/protocol.ts";
-import { deadline } from "../_deadline.ts";
+} from "../../../executor/redis/_engine/engine.ts";
+import { connect } from "../../../executor/redis/_engine/connect.ts";
+import { decode, encode } from "../../../executor/redis/_wire/codec.ts";
+import { fromRecord, toRecord } from "../../../executor/_wire/error_record.ts";
+import { deadline } from "../../_deadline.ts";
 import { type RedisServer, requireRedis, startRedis } from "./_redis_server.ts";
 import { rawClient } from "./_cluster.ts";
 
@@ -221,24 +220,6 @@ Deno.test({
     assert.ok(error.cause instanceof RangeError);
     assert.equal((error.cause as Error).message, "inner");
   },
-});
-
-Deno.test("toRecord() carries non-errors and values v8 cannot clone", () => {
-  const raw = toRecord(42) as RawThrow;
-  assert.deepEqual(decode(encode(raw)), { error: false, value: 42 });
-  const withFunction = new Error("f", { cause: () => 1 });
-  const record = decode<ErrorRecord>(encode(toRecord(withFunction)));
-  assert.equal(typeof record.cause, "string");
-  const dom = fromRecord(
-    decode(encode(toRecord(new DOMException("gone", "AbortError")))),
-  );
-  assert.ok(dom instanceof DOMException);
-  assert.equal(dom.name, "AbortError");
-  assert.throws(() => encode({ f() {} }), TypeError);
-  assert.throws(
-    () => decode(new Uint8Array([1, 2, 3])),
-    /Cannot decode a 3-byte Redis entry/,
-  );
 });
 
 Deno.test({

@@ -2,9 +2,9 @@
 // node can take fails after unroutableTimeout, naming the queue — never a
 // silent wait — while busy nodes keep it waiting as long as it takes.
 import assert from "node:assert/strict";
-import { BrokenExecutorError } from "../../mod.ts";
-import { RedisExecutor } from "../../executor/redis/mod.ts";
-import { deadline } from "../_deadline.ts";
+import { BrokenExecutorError } from "../../../mod.ts";
+import { RedisExecutor } from "../../../executor/redis/mod.ts";
+import { deadline } from "../../_deadline.ts";
 import { requireRedis, startRedis } from "./_redis_server.ts";
 import { cluster, markers, rawClient, WAIT_MS } from "./_cluster.ts";
 import { startNode } from "./_nodes.ts";

@@ -2,13 +2,14 @@
 // else; without it, construction fails at once with NotCapable naming the
 // flag — never a Redis that cannot be reached within connectTimeout.
 import assert from "node:assert/strict";
-import { runProgram } from "../_program.ts";
+import { runProgram } from "../../_program.ts";
 import { requireRedis, startRedis } from "./_redis_server.ts";
 import { startNode } from "./_nodes.ts";
 
 const ignore = !requireRedis();
-const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
-const REDIS_MOD = new URL("../../executor/redis/mod.ts", import.meta.url).href;
+const CONFIG = new URL("../../../deno.json", import.meta.url).pathname;
+const REDIS_MOD =
+  new URL("../../../executor/redis/mod.ts", import.meta.url).href;
 
 Deno.test({
   name:

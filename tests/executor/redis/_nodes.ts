@@ -5,11 +5,12 @@
 //   test ──spawn──> sh (watchdog) ──&──> deno run node_main.ts --url …
 //     │ stdin pipe     │ on EOF: kill -9 the node
 //     └── reads the node's pid (sh's first line), then its ready line
-import { deadline } from "../_deadline.ts";
+import { deadline } from "../../_deadline.ts";
 
-const NODE_MAIN = new URL("../../executor/redis/node_main.ts", import.meta.url)
-  .pathname;
-const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
+const NODE_MAIN =
+  new URL("../../../executor/redis/node_main.ts", import.meta.url)
+    .pathname;
+const CONFIG = new URL("../../../deno.json", import.meta.url).pathname;
 /** How long a node may take to print its ready line. */
 const READY_MS = 30_000;
 /** How long a node may take to exit after SIGTERM. */
