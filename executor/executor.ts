@@ -11,8 +11,12 @@ import {
   type MapOptions,
   mapResults,
 } from "./_base/map_run.ts";
+import { columnsHaveFuture, type FutureArgs } from "./_base/graph.ts";
+import type { RetryOptions } from "./_base/retry.ts";
+import { deferredOf } from "./_base/deferred.ts";
+import { heldChunk } from "./_base/chunk_run.ts";
 
-export type { ChunkOutcome, MapOptions };
+export type { ChunkOutcome, FutureArgs, MapOptions, RetryOptions };
 
 /**
  * What an executor runs: a self-contained function (its source travels to
@@ -25,8 +29,11 @@ export type Task<A extends unknown[] = never[], R = unknown> =
   | ((...args: A) => R)
   | TaskRef<A, R>;
 
-/** Per-task options of {@linkcode Executor.run}. */
-export interface RunOptions {
+/**
+ * Per-task options of {@linkcode Executor.run}: `timeout`, `signal`,
+ * `transfer`, and the retries of {@linkcode RetryOptions}.
+ */
+export interface RunOptions extends RetryOptions {
   /**
    * Milliseconds from the task's start: past it the future rejects with
    * `TimeoutError` and the task's worker is stopped and replaced.
@@ -67,12 +74,15 @@ export interface ShutdownOptions {
 
 /**
  * The inputs of {@linkcode Executor.map}: one iterable (sync or async) per
- * parameter of the task.
+ * parameter of the task; an item may be another task's future, whose value
+ * the call then gets.
  *
  * @typeParam A The task's parameters.
  */
 export type MapInputs<A extends unknown[]> = {
-  [K in keyof A]: Iterable<A[K]> | AsyncIterable<A[K]>;
+  [K in keyof A]:
+    | Iterable<A[K] | Future<A[K]>>
+    | AsyncIterable<A[K] | Future<A[K]>>;
 };
 
 /**
@@ -110,12 +120,14 @@ export type MapInputs<A extends unknown[]> = {
  */
 export abstract class Executor implements AsyncDisposable {
   /**
-   * Schedules `fn(...args)` and returns its future.
+   * Schedules `fn(...args)` and returns its future. An argument may be
+   * another task's future (of any executor): the task then waits for it,
+   * holding nothing, and runs with its value.
    *
    * @typeParam A The task's parameters.
    * @typeParam R The task's return type.
    * @param fn The task.
-   * @param args Its arguments.
+   * @param args Its arguments, each a value or a future of one.
    * @returns The task's future.
    * @throws {ShutdownError} After `shutdown()`.
    * @throws {BrokenExecutorError} When the executor is broken.
@@ -123,7 +135,7 @@ export abstract class Executor implements AsyncDisposable {
    */
   submit<A extends unknown[], R>(
     fn: Task<A, R>,
-    ...args: A
+    ...args: NoInfer<FutureArgs<A>>
   ): Future<Awaited<R>> {
     return this.run(fn, args);
   }
@@ -134,13 +146,13 @@ export abstract class Executor implements AsyncDisposable {
    * @typeParam A The task's parameters.
    * @typeParam R The task's return type.
    * @param fn The task.
-   * @param args Its arguments.
-   * @param options `timeout`, `signal` and `transfer`.
+   * @param args Its arguments, each a value or a future of one.
+   * @param options `timeout`, `signal`, `transfer`, and retries.
    * @returns The task's future.
    */
   abstract run<A extends unknown[], R>(
     fn: Task<A, R>,
-    args: A,
+    args: NoInfer<FutureArgs<A>>,
     options?: RunOptions,
   ): Future<Awaited<R>>;
 
@@ -161,9 +173,16 @@ export abstract class Executor implements AsyncDisposable {
    * @param fn The task.
    * @param columns The calls' arguments, one array per parameter (all of
    * the same length): call `i` is `fn(columns[0][i], columns[1][i], ...)`.
+   * @param _held Whether the executor held the chunk (it waited for futures
+   * among its calls' arguments, or runs again): it must run even after
+   * `shutdown()`.
    * @returns The future of the chunk's outcome.
    */
-  protected runChunk(fn: Task, columns: unknown[][]): Future<ChunkOutcome> {
+  protected runChunk(
+    fn: Task,
+    columns: unknown[][],
+    _held = false,
+  ): Future<ChunkOutcome> {
     const futures = columns[0].map((_, i) =>
       this.run(fn, columns.map((column) => column[i]) as never[])
     );
@@ -202,15 +221,24 @@ export abstract class Executor implements AsyncDisposable {
    */
   map<A extends unknown[], R>(
     fn: Task<A, R>,
-    ...inputs: [...MapInputs<A>] | [...MapInputs<A>, MapOptions]
+    ...inputs: NoInfer<[...MapInputs<A>] | [...MapInputs<A>, MapOptions]>
   ): AsyncIterableIterator<Awaited<R>> {
-    return mapResults(
-      (columns, chunksize) =>
-        chunksize === 1
-          ? this.run(fn as Task, columns.map((column) => column[0]) as never[])
-          : this.runChunk(fn as Task, columns),
-      inputs as unknown[],
-    ) as AsyncIterableIterator<Awaited<R>>;
+    const task = fn as Task;
+    return mapResults((columns, chunksize, policy) => {
+      if (chunksize === 1) {
+        const args = columns.map((column) => column[0]) as never[];
+        return this.run(task, args, policy.retries > 0 ? policy : undefined);
+      }
+      if (policy.retries === 0 && !columnsHaveFuture(columns)) {
+        return this.runChunk(task, columns);
+      }
+      return heldChunk(
+        (rest) => this.runChunk(task, rest, true),
+        columns,
+        policy,
+        deferredOf(this),
+      );
+    }, inputs as unknown[]) as AsyncIterableIterator<Awaited<R>>;
   }
 
   /**

@@ -17,6 +17,9 @@ import type { Permissions } from "./_pool/permissions.ts";
 import type { ExecutorStats } from "./stats.ts";
 import { Pool } from "./_pool/pool.ts";
 import { functionSpec } from "./_base/function_spec.ts";
+import type { FutureArgs } from "./_base/graph.ts";
+import { deferredOf } from "./_base/deferred.ts";
+import { checkRun, mustHold } from "./_base/run_options.ts";
 import {
   checkOpen,
   type ExecutorState,
@@ -112,6 +115,7 @@ export interface PoolExecutorOptions {
  */
 export abstract class PoolExecutor extends Executor {
   readonly #state: ExecutorState;
+  #closed: Promise<void> | undefined;
 
   /**
    * Makes a pool; no worker starts until there is work.
@@ -155,12 +159,34 @@ export abstract class PoolExecutor extends Executor {
    */
   run<A extends unknown[], R>(
     fn: Task<A, R>,
-    args: A,
+    args: NoInfer<FutureArgs<A>>,
     options?: RunOptions,
   ): Future<Awaited<R>> {
     const state = this.#state;
     checkOpen(state);
-    return submitTo(state, functionSpec(fn, "submit"), args, options, 0);
+    const spec = functionSpec(fn, "submit");
+    const policy = checkRun(args, options);
+    if (!mustHold(args, policy)) {
+      return submitTo(state, spec, args, options, 0);
+    }
+    // Waits for its futures, or may run again: held here, then each
+    // attempt goes to the pool (also after shutdown(), which waits for it).
+    const { timeout, signal, transfer } = options ?? {};
+    return deferredOf(this).run(
+      args,
+      { policy, signal, transfer },
+      (values, attempt, moved) => {
+        checkOpen(state, true);
+        submitTo(
+          state,
+          spec,
+          values,
+          { timeout, signal, transfer: moved },
+          0,
+          attempt,
+        );
+      },
+    );
   }
 
   /**
@@ -168,14 +194,17 @@ export abstract class PoolExecutor extends Executor {
    *
    * @param fn The task.
    * @param columns The calls' arguments, one array per parameter.
+   * @param held Whether the executor held the chunk (then it runs after
+   * shutdown too).
    * @returns The future of the chunk's outcome.
    */
   protected override runChunk(
     fn: Task,
     columns: unknown[][],
+    held = false,
   ): Future<ChunkOutcome> {
     const state = this.#state;
-    checkOpen(state);
+    checkOpen(state, held);
     return submitTo(state, functionSpec(fn, "submit"), columns, undefined, 1);
   }
 
@@ -200,9 +229,17 @@ export abstract class PoolExecutor extends Executor {
    */
   shutdown(options: ShutdownOptions = {}): Promise<void> {
     const { wait = true, cancelFutures = false } = options;
-    this.#state.shutdown = true;
-    const closed = this.#state.pool.close(cancelFutures);
-    return wait ? closed : Promise.resolve();
+    const state = this.#state;
+    state.shutdown = true;
+    const deferred = deferredOf(this);
+    if (cancelFutures) {
+      deferred.cancelPending();
+      state.pool.cancelQueued();
+    }
+    // The tasks held here (waiting, or between attempts) still need the
+    // workers: the pool closes once none is left.
+    this.#closed ??= deferred.settled().then(() => state.pool.close(false));
+    return wait ? this.#closed : Promise.resolve();
   }
 
   /**
@@ -225,7 +262,7 @@ export abstract class PoolExecutor extends Executor {
    * ```
    */
   stats(): ExecutorStats {
-    return this.#state.pool.stats();
+    return { ...this.#state.pool.stats(), retried: deferredOf(this).retried };
   }
 
   /**

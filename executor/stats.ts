@@ -36,6 +36,11 @@ export interface ExecutorStats {
   failed: number;
   /** Tasks cancelled before they started. */
   cancelled: number;
+  /**
+   * Times a task ran again after it failed (`retries`); each attempt is
+   * counted in `completed` or `failed` too.
+   */
+  retried: number;
   /** ms from a task's start to its settling, over completed and failed. */
   runTime: Summary;
   /** ms from a task's submit to its start. */

@@ -36,6 +36,11 @@ export type DoneCallback<T> = (future: Future<T>) => void;
  */
 export type ProgressCallback<T> = (value: unknown, future: Future<T>) => void;
 
+// The property that makes a future uncloneable, and the function it holds
+// (its name is what a clone error shows).
+const UNCLONEABLE = "@concurrent/futures:Future";
+function passFuturesAsTopLevelArguments(): void {}
+
 /**
  * The eventual result of a task, as Python's `concurrent.futures.Future`.
  *
@@ -72,6 +77,21 @@ export class Future<T> {
   // Made only when someone awaits before done, so an unobserved failure
   // rejects no promise.
   #waiters: PromiseWithResolvers<unknown> | undefined;
+
+  /** Makes a pending future (for tests, and executors of one's own). */
+  constructor() {
+    // A future cannot be cloned: one nested inside a task's argument must
+    // fail its submit (futures are top-level arguments) rather than arrive
+    // as `{}`. An own property holding a function makes every structured
+    // clone, and node:v8, refuse the object.
+    (this as unknown as Record<string, unknown>)[UNCLONEABLE] =
+      passFuturesAsTopLevelArguments;
+  }
+
+  /** How `console.log` shows it: its state. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return `Future { ${this.#state} }`;
+  }
 
   /** Where the future is in its life. */
   get state(): FutureState {

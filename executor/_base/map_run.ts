@@ -13,9 +13,13 @@ import {
   waitUntil,
 } from "../../future/_util.ts";
 import { isAsyncIterable, isIterable, MapInputs } from "./map_inputs.ts";
+import { checkRetry, type RetryOptions, type RetryPolicy } from "./retry.ts";
 
-/** Options of {@linkcode Executor.map}, given as its last argument. */
-export interface MapOptions {
+/**
+ * Options of {@linkcode Executor.map}, given as its last argument: those
+ * below, and the retries of each call ({@linkcode RetryOptions}).
+ */
+export interface MapOptions extends RetryOptions {
   /**
    * Milliseconds from the call to `map`: when it passes, the iteration
    * throws `TimeoutError` and the tasks not yet started are cancelled.
@@ -60,7 +64,11 @@ export interface ChunkOutcome {
  * range.
  */
 export function mapResults(
-  submit: (columns: unknown[][], chunksize: number) => Future<unknown>,
+  submit: (
+    columns: unknown[][],
+    chunksize: number,
+    policy: RetryPolicy,
+  ) => Future<unknown>,
   inputs: unknown[],
 ): AsyncIterableIterator<unknown> {
   const iterables = [...inputs];
@@ -72,6 +80,7 @@ export function mapResults(
   checkSignal(signal, "map");
   checkCount(chunksize, "map", "chunksize", true);
   checkCount(buffersize, "map", "buffersize", true);
+  const policy = checkRetry(options, "map");
   if (iterables.length === 0) {
     throw new TypeError("Cannot map as no iterable was given");
   }
@@ -85,7 +94,7 @@ export function mapResults(
     }
   });
   return new MapRun<unknown>(
-    (columns) => submit(columns, chunksize),
+    (columns) => submit(columns, chunksize, policy),
     iterables as (Iterable<unknown> | AsyncIterable<unknown>)[],
     chunksize,
     buffersize,

@@ -117,12 +117,15 @@ export class Pool {
    */
   close(cancelFutures: boolean): Promise<void> {
     this.#closing = true;
-    if (cancelFutures) {
-      for (const item of this.#queue) item.future.cancel();
-    }
+    if (cancelFutures) this.cancelQueued();
     this.#closed ??= Promise.withResolvers<void>();
     this.#pump.run();
     return this.#closed.promise;
+  }
+
+  /** Cancels every task that waits in the queue. */
+  cancelQueued(): void {
+    for (const item of this.#queue) item.future.cancel();
   }
 
   /** Stops every worker now; their tasks fail and the pool is broken. */

@@ -67,6 +67,8 @@ export class PoolStats {
       completed: this.completed,
       failed: this.failed,
       cancelled: this.cancelled,
+      // Retries are the executor's (its held tasks), not this count's.
+      retried: 0,
       runTime: this.runTime.summary(),
       waitTime: this.waitTime.summary(),
       utilization: utilization(busyMs, maxWorkers * (now - this.created)),

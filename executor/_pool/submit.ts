@@ -3,7 +3,6 @@
 // reaches a pool executor's pool, by the executor, without a public API.
 import { Future } from "../../future/future.ts";
 import { BrokenExecutorError, ShutdownError } from "../../future/errors.ts";
-import { checkSignal, checkTimeout, describe } from "../../future/_util.ts";
 import type { Pool, PoolOptions } from "./pool.ts";
 import type { FunctionSpec } from "../_wire/protocol.ts";
 import type { RunOptions } from "../executor.ts";
@@ -47,13 +46,14 @@ export function stateOf(executor: object): ExecutorState | undefined {
 }
 
 /**
- * Throws unless the executor takes work.
+ * Throws unless the executor takes work; `held` work (a task the executor
+ * held before its shutdown, now due) is taken after shutdown too.
  *
- * @throws {ShutdownError} After shutdown.
+ * @throws {ShutdownError} After shutdown, for work that is not held.
  * @throws {BrokenExecutorError} When the pool is broken.
  */
-export function checkOpen(state: ExecutorState): void {
-  if (state.shutdown) {
+export function checkOpen(state: ExecutorState, held = false): void {
+  if (state.shutdown && !held) {
     throw new ShutdownError(
       `Cannot submit to ${state.owner} after shutdown()`,
     );
@@ -65,37 +65,9 @@ export function checkOpen(state: ExecutorState): void {
 }
 
 /**
- * Checks a task's arguments and `RunOptions`, for any executor.
- *
- * @throws {TypeError} For arguments that are not an array, or bad options.
- * @throws {RangeError} For a negative `timeout`.
- */
-export function checkRun(args: unknown, options: RunOptions | undefined): void {
-  if (!Array.isArray(args)) {
-    throw new TypeError(
-      `Cannot submit as 'args' must be an array: current value is ${
-        describe(args)
-      }`,
-    );
-  }
-  if (options === undefined) return;
-  const { timeout, signal, transfer } = options;
-  checkTimeout(timeout, "submit");
-  checkSignal(signal, "submit");
-  if (transfer !== undefined && !Array.isArray(transfer)) {
-    throw new TypeError(
-      `Cannot submit as 'transfer' must be an array: current value is ${
-        describe(transfer)
-      }`,
-    );
-  }
-}
-
-/**
- * Checks a task's arguments and options, then queues it (the caller has
- * checked `checkOpen` and made `spec`).
- *
- * @throws {TypeError} For bad arguments or options.
+ * Queues a task on the pool, its arguments and options already checked (and
+ * `checkOpen`); drives `future` if given (an attempt of a task the executor
+ * holds), else a new one.
  */
 export function submitTo<R>(
   state: ExecutorState,
@@ -103,9 +75,8 @@ export function submitTo<R>(
   args: unknown[],
   options: RunOptions | undefined,
   chunk: 0 | 1,
+  future: Future<R> = new Future<R>(),
 ): Future<R> {
-  checkRun(args, options);
-  const future = new Future<R>();
   if (options === undefined) {
     state.pool.submit(future, spec, args, chunk);
     return future;

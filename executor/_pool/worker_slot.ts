@@ -1,5 +1,6 @@
 // The pool's state of one worker: what it was sent and has not answered,
 // which function specs it holds, whether it may take more.
+import { explainClone } from "../_base/graph.ts";
 import {
   PROTOCOL as P,
   RESULT,
@@ -115,7 +116,7 @@ export class WorkerSlot {
     } catch (error) {
       this.inflight.splice(this.inflight.indexOf(item), 1);
       this.sent--;
-      item.fail(error);
+      item.fail(explainClone(error, item.args));
     }
   }
 

@@ -15,7 +15,9 @@ import {
 } from "../executor.ts";
 import { functionSpec } from "../_base/function_spec.ts";
 import { checkKnownOptions } from "../_base/options.ts";
-import { checkRun } from "../_pool/submit.ts";
+import { checkRun, mustHold } from "../_base/run_options.ts";
+import { deferredOf } from "../_base/deferred.ts";
+import type { FutureArgs } from "../_base/graph.ts";
 import {
   checkConnection,
   checkMs,
@@ -189,18 +191,25 @@ export class RedisExecutor extends Executor {
    */
   run<A extends unknown[], R>(
     fn: Task<A, R>,
-    args: A,
+    args: NoInfer<FutureArgs<A>>,
     options?: RunOptions,
   ): Future<Awaited<R>> {
     const task = this.#check(fn);
-    checkRun(args, options);
-    return this.#submitter.submit(
-      task,
+    const policy = checkRun(args, options);
+    const { timeout, signal } = options ?? {};
+    if (!mustHold(args, policy)) {
+      return this.#submitter.submit(task, args, 0, timeout, signal) as Future<
+        Awaited<R>
+      >;
+    }
+    // Written to Redis only once its futures are done (a waiting task has
+    // no entry), again after a failure as its policy allows.
+    return deferredOf(this).run(
       args,
-      0,
-      options?.timeout,
-      options?.signal,
-    ) as Future<Awaited<R>>;
+      { policy, signal },
+      (values, attempt) =>
+        this.#submitter.submit(task, values, 0, timeout, signal, attempt),
+    );
   }
 
   /**
@@ -208,13 +217,16 @@ export class RedisExecutor extends Executor {
    *
    * @param fn The task.
    * @param columns The chunk's arguments, one array per parameter.
+   * @param held Whether the executor held the chunk (then it runs after
+   * shutdown too).
    * @returns The future of the chunk's outcome.
    */
   protected override runChunk(
     fn: Task,
     columns: unknown[][],
+    held = false,
   ): Future<ChunkOutcome> {
-    const task = this.#check(fn);
+    const task = this.#check(fn, held);
     return this.#submitter.submit(
       task,
       columns,
@@ -224,8 +236,8 @@ export class RedisExecutor extends Executor {
     ) as Future<ChunkOutcome>;
   }
 
-  #check(fn: unknown): TaskFunction {
-    if (this.#shutdown) {
+  #check(fn: unknown, held = false): TaskFunction {
+    if (this.#shutdown && !held) {
       throw new ShutdownError(`Cannot submit to ${OWNER} after shutdown()`);
     }
     const spec = functionSpec(fn, "submit");
@@ -265,7 +277,7 @@ export class RedisExecutor extends Executor {
    * ```
    */
   stats(): ExecutorStats {
-    return this.#submitter.stats();
+    return { ...this.#submitter.stats(), retried: deferredOf(this).retried };
   }
 
   /**
@@ -290,8 +302,14 @@ export class RedisExecutor extends Executor {
   shutdown(options: ShutdownOptions = {}): Promise<void> {
     const { wait = true, cancelFutures = false } = options;
     this.#shutdown = true;
-    if (cancelFutures) this.#submitter.cancelQueued();
-    this.#closed ??= this.#submitter.close();
+    const deferred = deferredOf(this);
+    if (cancelFutures) {
+      deferred.cancelPending();
+      this.#submitter.cancelQueued();
+    }
+    // The tasks held here (waiting, or between attempts) are still to be
+    // written: the connection closes once none is left.
+    this.#closed ??= deferred.settled().then(() => this.#submitter.close());
     return wait ? this.#closed : Promise.resolve();
   }
 }

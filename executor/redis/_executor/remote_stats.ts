@@ -65,6 +65,8 @@ export class RemoteStats {
       completed: this.#completed,
       failed: this.#failed,
       cancelled: this.#cancelled,
+      // Retries are the executor's (its held tasks), not this count's.
+      retried: 0,
       runTime: this.#runTime.summary(),
       waitTime: this.#waitTime.summary(),
       utilization: utilization(busyMs, capacity),

@@ -2,6 +2,7 @@
 // is done, and how its record is written.
 import type { Future } from "../../../future/future.ts";
 import type { Fields } from "../_engine/engine.ts";
+import { explainClone } from "../../_base/graph.ts";
 import { encode } from "../_wire/codec.ts";
 import type { TaskRecord } from "../_wire/records.ts";
 import { FIELD } from "../_wire/streams.ts";
@@ -61,9 +62,12 @@ function encodeTask(record: TaskRecord): Uint8Array {
   } catch (error) {
     // node:v8 throws a plain Error; the pools' callers expect this name.
     const cause = (error as Error).cause as Error | undefined;
-    throw new DOMException(
-      `Cannot submit to RedisExecutor: ${cause?.message ?? error}`,
-      "DataCloneError",
+    throw explainClone(
+      new DOMException(
+        `Cannot submit to RedisExecutor: ${cause?.message ?? error}`,
+        "DataCloneError",
+      ),
+      record.args,
     );
   }
 }

@@ -111,7 +111,8 @@ export class Submitter {
   }
 
   /**
-   * Queues a task; it is sent with the others submitted in this turn.
+   * Queues a task; it is sent with the others submitted in this turn. It
+   * drives `future` if given (an attempt of a task the executor holds).
    *
    * @throws {DOMException} `DataCloneError` for arguments node:v8 cannot
    * serialize.
@@ -122,8 +123,8 @@ export class Submitter {
     chunk: 0 | 1,
     timeout: number | undefined,
     signal: AbortSignal | undefined,
+    future: Future<unknown> = new Future<unknown>(),
   ): Future<unknown> {
-    const future = new Future<unknown>();
     if (signal?.aborted) {
       future.setException(signal.reason);
       return future;
