@@ -5,6 +5,7 @@
  */
 import { CancelledError, InvalidStateError, TimeoutError } from "./errors.ts";
 import { checkSignal, checkTimeout, waitUntil } from "./_util.ts";
+import { type Outcome, setOutcomeReader } from "./_outcome.ts";
 
 /**
  * Where a future is in its life: `"pending"` (waiting to run), `"running"`,
@@ -24,8 +25,6 @@ export interface FutureWaitOptions {
   /** Stops waiting with `signal.reason`; the future itself is left untouched. */
   signal?: AbortSignal;
 }
-
-type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
 /** A function called once with the future when it is done. */
 export type DoneCallback<T> = (future: Future<T>) => void;
@@ -77,6 +76,10 @@ export class Future<T> {
   // Made only when someone awaits before done, so an unobserved failure
   // rejects no promise.
   #waiters: PromiseWithResolvers<unknown> | undefined;
+
+  static {
+    setOutcomeReader((future) => (future as Future<unknown>).#outcome);
+  }
 
   /** Makes a pending future (for tests, and executors of one's own). */
   constructor() {

@@ -72,6 +72,15 @@ export class Deferred {
     }
     whenReady(held.args, (values) => {
       if (outer.done()) return;
+      if (options.policy.retries === 0) {
+        // One attempt: the task's own future is the attempt's.
+        try {
+          return start(values, outer as Future<unknown>, held.transfer);
+        } catch (error) {
+          if (!outer.done()) outer.setException(error);
+          return;
+        }
+      }
       const attempts = new Attempts(outer, values, held.transfer, {
         ...options,
         start,

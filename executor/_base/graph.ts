@@ -6,6 +6,7 @@
 // cancels it; the first to go wrong decides.
 import { Future } from "../../future/future.ts";
 import { CancelledError } from "../../future/errors.ts";
+import { outcomeOf } from "../../future/_outcome.ts";
 
 /**
  * An argument, or the future of one: a task may take other tasks' futures
@@ -33,7 +34,9 @@ export function columnsHaveFuture(columns: readonly unknown[][]): boolean {
  * Waits for the futures among `args`, then calls `ready` with each future
  * replaced by its value; `failed` with the error of the first that fails,
  * or a `CancelledError` for the first that is cancelled. Nothing is held
- * meanwhile but the callbacks.
+ * meanwhile but a done callback on each future: no promise is made, and
+ * `ready` runs as the last dependency settles (in its done callbacks), or
+ * in a microtask when there is none. A `ready` that throws fails the task.
  */
 export function whenReady(
   args: readonly unknown[],
@@ -43,20 +46,41 @@ export function whenReady(
   const values = [...args];
   let left = 0;
   let over = false;
-  for (const [i, arg] of args.entries()) {
+  const start = () => {
+    try {
+      ready(values);
+    } catch (error) {
+      failed(error, false);
+    }
+  };
+  // A dependency's outcome: false once the task cannot run.
+  const take = (i: number, future: Future<unknown>): boolean => {
+    const outcome = outcomeOf(future);
+    if (outcome?.ok) {
+      values[i] = outcome.value;
+      return true;
+    }
+    over = true;
+    const [error, cancelled] = outcome === undefined
+      ? [cancelledDependency(), true]
+      : [outcome.error, false];
+    queueMicrotask(() => failed(error, cancelled));
+    return false;
+  };
+  for (let i = 0; i < args.length && !over; i++) {
+    const arg = args[i];
     if (!(arg instanceof Future)) continue;
+    // One done already is read now; the others call back when done.
+    if (arg.done()) {
+      take(i, arg);
+      continue;
+    }
     left++;
-    arg.result().then((value) => {
-      if (over) return;
-      values[i] = value;
-      if (--left === 0) ready(values);
-    }, (error) => {
-      if (over) return;
-      over = true;
-      failed(error, arg.cancelled());
+    arg.addDoneCallback((future: Future<unknown>) => {
+      if (!over && take(i, future) && --left === 0) start();
     });
   }
-  if (left === 0) queueMicrotask(() => ready(values));
+  if (!over && left === 0) queueMicrotask(start);
 }
 
 /** `whenReady` for a chunk's columns (`map`): each item may be a future. */
