@@ -13,10 +13,17 @@ import {
 } from "./_base/map_run.ts";
 import { columnsHaveFuture, type FutureArgs } from "./_base/graph.ts";
 import type { RetryOptions } from "./_base/retry.ts";
+import type { LabelOptions } from "./_base/labels.ts";
 import { deferredOf } from "./_base/deferred.ts";
 import { heldChunk } from "./_base/chunk_run.ts";
 
-export type { ChunkOutcome, FutureArgs, MapOptions, RetryOptions };
+export type {
+  ChunkOutcome,
+  FutureArgs,
+  LabelOptions,
+  MapOptions,
+  RetryOptions,
+};
 
 /**
  * What an executor runs: a self-contained function (its source travels to
@@ -33,7 +40,7 @@ export type Task<A extends unknown[] = never[], R = unknown> =
  * Per-task options of {@linkcode Executor.run}: `timeout`, `signal`,
  * `transfer`, and the retries of {@linkcode RetryOptions}.
  */
-export interface RunOptions extends RetryOptions {
+export interface RunOptions extends RetryOptions, LabelOptions {
   /**
    * Milliseconds from the task's start: past it the future rejects with
    * `TimeoutError` and the task's worker is stopped and replaced.
@@ -182,9 +189,11 @@ export abstract class Executor implements AsyncDisposable {
     fn: Task,
     columns: unknown[][],
     _held = false,
+    labels: readonly string[] = [],
   ): Future<ChunkOutcome> {
+    const options = labels.length > 0 ? { labels } : undefined;
     const futures = columns[0].map((_, i) =>
-      this.run(fn, columns.map((column) => column[i]) as never[])
+      this.run(fn, columns.map((column) => column[i]) as never[], options)
     );
     const chunk = new Future<ChunkOutcome>();
     chunk.setRunningOrNotifyCancel();
@@ -201,6 +210,14 @@ export abstract class Executor implements AsyncDisposable {
       chunk.setResult({ values });
     })();
     return chunk;
+  }
+
+  /**
+   * Whether `labels` route this executor's tasks (a RedisExecutor); a local
+   * pool rejects them.
+   */
+  protected get routesByLabel(): boolean {
+    return false;
   }
 
   /**
@@ -224,21 +241,29 @@ export abstract class Executor implements AsyncDisposable {
     ...inputs: NoInfer<[...MapInputs<A>] | [...MapInputs<A>, MapOptions]>
   ): AsyncIterableIterator<Awaited<R>> {
     const task = fn as Task;
-    return mapResults((columns, chunksize, policy) => {
-      if (chunksize === 1) {
-        const args = columns.map((column) => column[0]) as never[];
-        return this.run(task, args, policy.retries > 0 ? policy : undefined);
-      }
-      if (policy.retries === 0 && !columnsHaveFuture(columns)) {
-        return this.runChunk(task, columns);
-      }
-      return heldChunk(
-        (rest) => this.runChunk(task, rest, true),
-        columns,
-        policy,
-        deferredOf(this),
-      );
-    }, inputs as unknown[]) as AsyncIterableIterator<Awaited<R>>;
+    const route = { owner: this.constructor.name, routes: this.routesByLabel };
+    return mapResults(
+      (columns, chunksize, policy, labels) => {
+        if (chunksize === 1) {
+          const args = columns.map((column) => column[0]) as never[];
+          const options = policy.retries > 0 || labels.length > 0
+            ? { ...policy, labels }
+            : undefined;
+          return this.run(task, args, options);
+        }
+        if (policy.retries === 0 && !columnsHaveFuture(columns)) {
+          return this.runChunk(task, columns, false, labels);
+        }
+        return heldChunk(
+          (rest) => this.runChunk(task, rest, true, labels),
+          columns,
+          policy,
+          deferredOf(this),
+        );
+      },
+      inputs as unknown[],
+      route,
+    ) as AsyncIterableIterator<Awaited<R>>;
   }
 
   /**

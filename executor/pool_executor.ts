@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { checkLabels } from "./_base/labels.ts";
 import type { Future } from "../future/future.ts";
 import {
   type ChunkOutcome,
@@ -166,6 +167,9 @@ export abstract class PoolExecutor extends Executor {
     checkOpen(state);
     const spec = functionSpec(fn, "submit");
     const policy = checkRun(args, options);
+    if (options?.labels !== undefined) {
+      checkLabels(options.labels, state.owner, false, "submit");
+    }
     if (!mustHold(args, policy)) {
       return submitTo(state, spec, args, options, 0);
     }
@@ -202,6 +206,7 @@ export abstract class PoolExecutor extends Executor {
     fn: Task,
     columns: unknown[][],
     held = false,
+    _labels: readonly string[] = [],
   ): Future<ChunkOutcome> {
     const state = this.#state;
     checkOpen(state, held);

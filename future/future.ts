@@ -6,6 +6,7 @@
 import { CancelledError, InvalidStateError, TimeoutError } from "./errors.ts";
 import { checkSignal, checkTimeout, waitUntil } from "./_util.ts";
 import { type Outcome, setOutcomeReader } from "./_outcome.ts";
+import { LazyValue } from "./_lazy.ts";
 
 /**
  * Where a future is in its life: `"pending"` (waiting to run), `"running"`,
@@ -272,7 +273,10 @@ export class Future<T> {
    */
   setResult(value: T): void {
     this.#finish({ ok: true, value });
-    this.#waiters?.resolve(value);
+    // A value kept elsewhere is read once someone waits for it.
+    this.#waiters?.resolve(
+      value instanceof LazyValue ? value.value() as Promise<T> : value,
+    );
     this.#runCallbacks();
   }
 
@@ -304,9 +308,11 @@ export class Future<T> {
     }
     const outcome = this.#outcome;
     if (outcome !== undefined) {
-      return outcome.ok
-        ? Promise.resolve(outcome.value)
-        : Promise.reject(outcome.error);
+      if (!outcome.ok) return Promise.reject(outcome.error);
+      const value = outcome.value;
+      return value instanceof LazyValue
+        ? value.value() as Promise<T>
+        : Promise.resolve(value);
     }
     this.#waiters ??= Promise.withResolvers<unknown>();
     return this.#waiters.promise as Promise<T>;

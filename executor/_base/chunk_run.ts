@@ -65,6 +65,6 @@ export function heldChunk(
     if (outcome.done()) return;
     if (cancelled) outcome.cancel();
     else outcome.setResult({ values: [], error });
-  });
+  }, deferred.owner);
   return outcome;
 }

@@ -14,6 +14,7 @@
 // is still pending.
 import { Future } from "../../future/future.ts";
 import { CancelledError } from "../../future/errors.ts";
+import { outcomeOf } from "../../future/_outcome.ts";
 import { whenReady } from "./graph.ts";
 import { retryDelayOf, type RetryPolicy } from "./retry.ts";
 
@@ -39,9 +40,15 @@ export interface HeldOptions {
 export class Deferred {
   /** How many times a task ran again (stats' `retried`). */
   retried = 0;
+  /** The executor whose tasks these are. */
+  readonly owner: object;
   // The futures of the held tasks, until each is done.
   readonly #held = new Set<Future<unknown>>();
   #empty: PromiseWithResolvers<void> | undefined;
+
+  constructor(owner: object) {
+    this.owner = owner;
+  }
 
   /**
    * Holds a task until its dependencies are done, then runs it through
@@ -91,7 +98,7 @@ export class Deferred {
       if (outer.done()) return;
       if (cancelled) outer.cancel();
       else outer.setException(error);
-    });
+    }, this.owner);
     return outer;
   }
 
@@ -122,7 +129,9 @@ const registry = new WeakMap<object, Deferred>();
 /** The held tasks of an executor. */
 export function deferredOf(executor: object): Deferred {
   let deferred = registry.get(executor);
-  if (deferred === undefined) registry.set(executor, deferred = new Deferred());
+  if (deferred === undefined) {
+    registry.set(executor, deferred = new Deferred(executor));
+  }
   return deferred;
 }
 
@@ -232,12 +241,10 @@ class Attempts {
       }
       return;
     }
-    attempt.result().then(
-      (value) => {
-        if (!outer.done()) outer.setResult(value);
-      },
-      (error) => this.#failed(error),
-    );
+    // The value as it is (one kept elsewhere is not read here).
+    const outcome = outcomeOf(attempt)!;
+    if (outcome.ok) outer.setResult(outcome.value);
+    else this.#failed(outcome.error);
   }
 
   #failed(error: unknown): void {

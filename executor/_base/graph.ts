@@ -7,6 +7,7 @@
 import { Future } from "../../future/future.ts";
 import { CancelledError } from "../../future/errors.ts";
 import { outcomeOf } from "../../future/_outcome.ts";
+import { LazyValue } from "../../future/_lazy.ts";
 
 /**
  * An argument, or the future of one: a task may take other tasks' futures
@@ -37,11 +38,15 @@ export function columnsHaveFuture(columns: readonly unknown[][]): boolean {
  * meanwhile but a done callback on each future: no promise is made, and
  * `ready` runs as the last dependency settles (in its done callbacks), or
  * in a microtask when there is none. A `ready` that throws fails the task.
+ *
+ * A value kept elsewhere (a `LazyValue`) is passed on as it is when `owner`
+ * kept it (its executor hands the task a reference), else read first.
  */
 export function whenReady(
   args: readonly unknown[],
   ready: (values: unknown[]) => void,
   failed: (error: unknown, cancelled: boolean) => void,
+  owner?: object,
 ): void {
   const values = [...args];
   let left = 0;
@@ -53,34 +58,49 @@ export function whenReady(
       failed(error, false);
     }
   };
-  // A dependency's outcome: false once the task cannot run.
-  const take = (i: number, future: Future<unknown>): boolean => {
-    const outcome = outcomeOf(future);
-    if (outcome?.ok) {
-      values[i] = outcome.value;
-      return true;
-    }
+  const fail = (error: unknown, cancelled: boolean) => {
+    if (over) return;
     over = true;
-    const [error, cancelled] = outcome === undefined
-      ? [cancelledDependency(), true]
-      : [outcome.error, false];
     queueMicrotask(() => failed(error, cancelled));
-    return false;
   };
-  for (let i = 0; i < args.length && !over; i++) {
+  // A dependency's value is in place (now, or once read): one less left.
+  const take = (i: number, future: Future<unknown>): void => {
+    const outcome = outcomeOf(future);
+    if (outcome === undefined) return fail(cancelledDependency(), true);
+    if (!outcome.ok) return fail(outcome.error, false);
+    const value = outcome.value;
+    if (value instanceof LazyValue && value.owner !== owner) {
+      value.value().then((read) => {
+        values[i] = read;
+        if (!over && --left === 0) start();
+      }, (error) => fail(error, false));
+      return;
+    }
+    values[i] = value;
+    if (--left === 0) start();
+  };
+  // Every future is counted before any is taken, so that one already done
+  // cannot start the task before the others are seen; the count's own
+  // share is taken last.
+  left = 1;
+  for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (!(arg instanceof Future)) continue;
-    // One done already is read now; the others call back when done.
-    if (arg.done()) {
-      take(i, arg);
-      continue;
-    }
     left++;
-    arg.addDoneCallback((future: Future<unknown>) => {
-      if (!over && take(i, future) && --left === 0) start();
-    });
+    if (arg.done()) {
+      // Taken in a microtask, as every start and failure of a task is.
+      queueMicrotask(() => {
+        if (!over) take(i, arg);
+      });
+    } else {
+      arg.addDoneCallback((future: Future<unknown>) => {
+        if (!over) take(i, future);
+      });
+    }
   }
-  if (!over && left === 0) queueMicrotask(start);
+  queueMicrotask(() => {
+    if (!over && --left === 0) start();
+  });
 }
 
 /** `whenReady` for a chunk's columns (`map`): each item may be a future. */
@@ -88,12 +108,18 @@ export function whenColumnsReady(
   columns: readonly unknown[][],
   ready: (columns: unknown[][]) => void,
   failed: (error: unknown, cancelled: boolean) => void,
+  owner?: object,
 ): void {
   const widths = columns.map((column) => column.length);
-  whenReady(columns.flat(), (values) => {
-    let at = 0;
-    ready(widths.map((width) => values.slice(at, at += width)));
-  }, failed);
+  whenReady(
+    columns.flat(),
+    (values) => {
+      let at = 0;
+      ready(widths.map((width) => values.slice(at, at += width)));
+    },
+    failed,
+    owner,
+  );
 }
 
 /**

@@ -14,12 +14,13 @@ import {
 } from "../../future/_util.ts";
 import { isAsyncIterable, isIterable, MapInputs } from "./map_inputs.ts";
 import { checkRetry, type RetryOptions, type RetryPolicy } from "./retry.ts";
+import { checkLabels, type LabelOptions } from "./labels.ts";
 
 /**
  * Options of {@linkcode Executor.map}, given as its last argument: those
  * below, and the retries of each call ({@linkcode RetryOptions}).
  */
-export interface MapOptions extends RetryOptions {
+export interface MapOptions extends RetryOptions, LabelOptions {
   /**
    * Milliseconds from the call to `map`: when it passes, the iteration
    * throws `TimeoutError` and the tasks not yet started are cancelled.
@@ -59,6 +60,7 @@ export interface ChunkOutcome {
  * @param submit Submits one call, or a chunk of calls as one task, given
  * their arguments as columns (one array per parameter).
  * @param inputs The iterables, and optionally `MapOptions` last.
+ * @param route The executor's class name, and whether it takes `labels`.
  * @throws {TypeError} For an input that is not iterable, or a bad option.
  * @throws {RangeError} For a `chunksize`, `buffersize` or `timeout` out of
  * range.
@@ -68,8 +70,10 @@ export function mapResults(
     columns: unknown[][],
     chunksize: number,
     policy: RetryPolicy,
+    labels: readonly string[],
   ) => Future<unknown>,
   inputs: unknown[],
+  route: { owner: string; routes: boolean },
 ): AsyncIterableIterator<unknown> {
   const iterables = [...inputs];
   const options: MapOptions = isOptions(iterables.at(-1))
@@ -81,6 +85,7 @@ export function mapResults(
   checkCount(chunksize, "map", "chunksize", true);
   checkCount(buffersize, "map", "buffersize", true);
   const policy = checkRetry(options, "map");
+  const labels = checkLabels(options.labels, route.owner, route.routes, "map");
   if (iterables.length === 0) {
     throw new TypeError("Cannot map as no iterable was given");
   }
@@ -94,7 +99,7 @@ export function mapResults(
     }
   });
   return new MapRun<unknown>(
-    (columns) => submit(columns, chunksize, policy),
+    (columns) => submit(columns, chunksize, policy, labels),
     iterables as (Iterable<unknown> | AsyncIterable<unknown>)[],
     chunksize,
     buffersize,

@@ -177,3 +177,28 @@ export function checkPrefixes(prefixes: unknown, owner: string): string[] {
     }
   });
 }
+
+/** Throws unless `value` is an integer number of bytes >= 0, up to `max`. */
+export function checkBytes(
+  value: unknown,
+  owner: string,
+  option: string,
+  max: number,
+): number {
+  if (typeof value !== "number") {
+    throw new TypeError(
+      `Cannot create ${owner} as '${option}' must be a number of bytes: current value is ${
+        describe(value)
+      }`,
+    );
+  }
+  if (value === Infinity && max === Infinity) return value;
+  if (!Number.isInteger(value) || value < 0 || value > max) {
+    throw new RangeError(
+      `Cannot create ${owner} as '${option}' must be an integer ${
+        max === Infinity ? ">= 0 (or Infinity)" : `from 0 to ${max}`
+      }: current value is ${value}`,
+    );
+  }
+  return value;
+}

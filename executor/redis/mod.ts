@@ -19,6 +19,7 @@
  * @module
  */
 export { RedisExecutor, type RedisExecutorOptions } from "./redis_executor.ts";
+export type { NodeStats, RedisExecutorStats } from "./redis_executor_stats.ts";
 export {
   RedisNode,
   type RedisNodeCloseOptions,

@@ -19,14 +19,17 @@ import { checkRun, mustHold } from "../_base/run_options.ts";
 import { deferredOf } from "../_base/deferred.ts";
 import type { FutureArgs } from "../_base/graph.ts";
 import {
+  checkBytes,
   checkConnection,
   checkMs,
   checkPositive,
   checkWait,
 } from "./_options.ts";
-import type { ExecutorStats } from "../stats.ts";
+import { checkLabels } from "../_base/labels.ts";
 import { Submitter } from "./_executor/submitter.ts";
 import type { TaskFunction } from "./_wire/records.ts";
+import { MAX_VALUE_SIZE, VALUE_LIMITS } from "./_wire/values.ts";
+import type { RedisExecutorStats } from "./redis_executor_stats.ts";
 
 /** Options of {@linkcode RedisExecutor}. */
 export interface RedisExecutorOptions {
@@ -84,6 +87,32 @@ export interface RedisExecutorOptions {
    * @default {60000}
    */
   unroutableTimeout?: number;
+  /**
+   * Bytes: an argument or result whose `node:v8` encoding is larger is not
+   * put in the task's entry or reply but stored once under a key of its
+   * own, and read where it is needed (an object given to many tasks is
+   * stored once; a result is read on its first `result()`, or by the node
+   * of a task it is passed to). `Infinity` keeps everything inline.
+   *
+   * @default {65536}
+   */
+  inlineLimit?: number;
+  /**
+   * Milliseconds a stored value lives in Redis unread (each read renews
+   * it): the backstop that removes what a submitter that died stored.
+   * `shutdown()` deletes this executor's values itself.
+   *
+   * @default {3600000}
+   */
+  valueTtl?: number;
+  /**
+   * Bytes: a value whose encoding is larger fails its task with a
+   * `RangeError` naming this option (at submit, for an argument). At most
+   * 512 MiB, Redis's own limit.
+   *
+   * @default {268435456}
+   */
+  maxValueSize?: number;
 }
 
 const OWNER = "RedisExecutor";
@@ -95,6 +124,9 @@ const OPTIONS = [
   "maxQueued",
   "connectTimeout",
   "unroutableTimeout",
+  "inlineLimit",
+  "valueTtl",
+  "maxValueSize",
 ] as const;
 
 /**
@@ -144,6 +176,9 @@ export class RedisExecutor extends Executor {
       lease = 30_000,
       maxQueued = Infinity,
       unroutableTimeout = 60_000,
+      inlineLimit = VALUE_LIMITS.inlineLimit,
+      valueTtl = VALUE_LIMITS.valueTtl,
+      maxValueSize = VALUE_LIMITS.maxValueSize,
     } = options;
     this.#maxQueued = checkPositive(maxQueued, OWNER, "maxQueued", true);
     this.#submitter = new Submitter({
@@ -155,7 +190,17 @@ export class RedisExecutor extends Executor {
         OWNER,
         "unroutableTimeout",
       ),
-    });
+      values: {
+        inlineLimit: checkBytes(inlineLimit, OWNER, "inlineLimit", Infinity),
+        valueTtl: Math.ceil(checkMs(valueTtl, OWNER, "valueTtl")),
+        maxValueSize: checkBytes(
+          maxValueSize,
+          OWNER,
+          "maxValueSize",
+          MAX_VALUE_SIZE,
+        ),
+      },
+    }, this);
   }
 
   /** This executor's id: nodes answer on `<queue>:replies:<id>`. */
@@ -197,8 +242,12 @@ export class RedisExecutor extends Executor {
     const task = this.#check(fn);
     const policy = checkRun(args, options);
     const { timeout, signal } = options ?? {};
+    const labels = options?.labels === undefined
+      ? undefined
+      : checkLabels(options.labels, OWNER, true, "submit");
+    const submit = { timeout, signal, labels };
     if (!mustHold(args, policy)) {
-      return this.#submitter.submit(task, args, 0, timeout, signal) as Future<
+      return this.#submitter.submit(task, args, 0, submit) as Future<
         Awaited<R>
       >;
     }
@@ -208,7 +257,7 @@ export class RedisExecutor extends Executor {
       args,
       { policy, signal },
       (values, attempt) =>
-        this.#submitter.submit(task, values, 0, timeout, signal, attempt),
+        this.#submitter.submit(task, values, 0, submit, attempt),
     );
   }
 
@@ -225,15 +274,17 @@ export class RedisExecutor extends Executor {
     fn: Task,
     columns: unknown[][],
     held = false,
+    labels: readonly string[] = [],
   ): Future<ChunkOutcome> {
     const task = this.#check(fn, held);
-    return this.#submitter.submit(
-      task,
-      columns,
-      1,
-      undefined,
-      undefined,
-    ) as Future<ChunkOutcome>;
+    return this.#submitter.submit(task, columns, 1, { labels }) as Future<
+      ChunkOutcome
+    >;
+  }
+
+  /** Labels route its tasks to the nodes that have them. */
+  protected override get routesByLabel(): boolean {
+    return true;
   }
 
   #check(fn: unknown, held = false): TaskFunction {
@@ -276,8 +327,13 @@ export class RedisExecutor extends Executor {
    * console.log(completed, workers, runTime.p50); // 1, the nodes' workers, ms
    * ```
    */
-  stats(): ExecutorStats {
-    return { ...this.#submitter.stats(), retried: deferredOf(this).retried };
+  stats(): RedisExecutorStats {
+    const stats = this.#submitter.stats();
+    const nodes = this.#submitter.nodes.nodes.map((node) => ({
+      ...node,
+      labels: [...node.labels],
+    }));
+    return { ...stats, retried: deferredOf(this).retried, nodes };
   }
 
   /**

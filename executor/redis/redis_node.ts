@@ -7,6 +7,7 @@
 import { describe } from "../../future/_util.ts";
 import type { Executor } from "../executor.ts";
 import { checkKnownOptions } from "../_base/options.ts";
+import { checkLabelList } from "../_base/labels.ts";
 import { stateOf } from "../_pool/submit.ts";
 import { Link } from "./_engine/link.ts";
 import {
@@ -74,6 +75,14 @@ export interface RedisNodeOptions {
    * @default {Infinity}
    */
   maxTaskTime?: number;
+  /**
+   * What this node offers (`"gpu"`, `"eu"`): it also runs the tasks whose
+   * `labels` it has every one of, and takes those before the tasks any
+   * node can run. A label is 1–64 characters of `A-Z a-z 0-9 _ . : -`.
+   *
+   * @default {[]}
+   */
+  labels?: string[];
 }
 
 /** Options of {@linkcode RedisNode.close}. */
@@ -96,6 +105,7 @@ const OPTIONS = [
   "prefetch",
   "connectTimeout",
   "maxTaskTime",
+  "labels",
 ] as const;
 
 /**
@@ -129,6 +139,8 @@ const OPTIONS = [
 export class RedisNode implements AsyncDisposable {
   /** This node's id: its consumer name in the group. */
   readonly id: string;
+  /** Its labels, sorted. */
+  readonly labels: readonly string[];
   /**
    * Resolves once the node is connected and reading; rejects when Redis
    * cannot be reached within `connectTimeout` (the node is then closed).
@@ -155,6 +167,7 @@ export class RedisNode implements AsyncDisposable {
       allowModules = [],
       prefetch = 0,
       maxTaskTime = Infinity,
+      labels = [],
     } = options;
     const state = typeof executor === "object" && executor !== null
       ? stateOf(executor)
@@ -172,8 +185,10 @@ export class RedisNode implements AsyncDisposable {
       allowModules: checkPrefixes(allowModules, OWNER),
       prefetch: checkNatural(prefetch, OWNER, "prefetch"),
       maxTaskTime: checkWait(maxTaskTime, OWNER, "maxTaskTime"),
+      labels: checkLabelList(labels, `create ${OWNER}`),
     };
     checkModuleAccess(state.permissions, checked.allowModules, OWNER);
+    this.labels = checked.labels;
     this.#link = new Link({
       url: checked.url,
       connectTimeout: checked.connectTimeout,
@@ -189,6 +204,7 @@ export class RedisNode implements AsyncDisposable {
       allowModules: checked.allowModules,
       prefetch: checked.prefetch,
       maxTaskTime: checked.maxTaskTime,
+      labels: checked.labels,
     });
     this.ready = this.#link.connect().then(() => {}, async (error) => {
       await this.close();

@@ -130,6 +130,11 @@ export class Connection {
     return this.#options.where;
   }
 
+  /** How long a command may wait for its reply, in ms. */
+  get commandTimeout(): number {
+    return this.#options.commandTimeout;
+  }
+
   /**
    * Sends one command on the command connection (or `client`), bounded by
    * the command timeout (or `timeout`); its error is an EngineError.

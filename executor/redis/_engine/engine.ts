@@ -57,6 +57,8 @@ export interface Entry {
 export interface Delivery extends Entry {
   /** How many times the group has delivered it; 1 on the first read. */
   deliveries: number;
+  /** The stream it is an entry of. */
+  stream: string;
 }
 
 /** What `claimExpired` took over. */
@@ -178,10 +180,11 @@ export interface Engine extends AsyncDisposable {
   /**
    * Takes up to `count` entries never delivered to `group`, waiting up to
    * `blockMs` for the first (0: return at once). They stay pending for
-   * `consumer` until `ack`ed.
+   * `consumer` until `ack`ed. Given several streams (each with the group),
+   * it takes up to `count` from each that has entries, in one call.
    */
   read(
-    stream: string,
+    stream: string | readonly string[],
     group: string,
     consumer: string,
     count: number,
@@ -309,6 +312,25 @@ export interface Engine extends AsyncDisposable {
   alive(key: string, dataKey: string): Promise<Alive[]>;
   /** Removes `member` from the sorted set `key` and its data. */
   retire(key: string, dataKey: string, member: string): Promise<void>;
+  /**
+   * Stores `value` under `key` (a string key), expiring in `ttlMs`.
+   * Bounded by the command timeout plus the time the bytes take at 10 MB/s.
+   */
+  setValue(key: string, value: Uint8Array, ttlMs: number): Promise<void>;
+  /**
+   * Reads the values of `keys`, renewing each one's time-to-live to `ttlMs`
+   * (GETEX), in one write.
+   *
+   * @returns each key's bytes, or null for a key that does not exist.
+   */
+  getValues(
+    keys: readonly string[],
+    ttlMs: number,
+  ): Promise<(Uint8Array | null)[]>;
+  /** Adds `members` to the set `key`. */
+  addMembers(key: string, members: readonly string[]): Promise<void>;
+  /** The members of the set `key`; none if it does not exist. */
+  members(key: string): Promise<string[]>;
   /** Reads entries after `lastId` (no group), waiting up to `blockMs`. */
   readReplies(
     stream: string,

@@ -14,8 +14,11 @@ import { isReply } from "./engine.ts";
 import type { Arg, Connection } from "./connection.ts";
 import type { Script, Scripts } from "./scripts.ts";
 import {
+  bytes,
   fieldArgs,
+  MAX_VALUE_BYTES,
   streamEntries,
+  streamsEntries,
   text,
   texts,
   toEntry,
@@ -82,7 +85,7 @@ export class RedisEngine implements Engine {
   }
 
   async read(
-    stream: string,
+    stream: string | readonly string[],
     group: string,
     consumer: string,
     count: number,
@@ -90,16 +93,20 @@ export class RedisEngine implements Engine {
   ): Promise<Delivery[]> {
     validateCount("read a stream", count);
     validateBlock("read a stream", "blockMs", blockMs);
+    const streams = typeof stream === "string" ? [stream] : stream;
     const head = ["XREADGROUP", "GROUP", group, consumer, "COUNT", `${count}`];
     const reply = await this.#readMaybeBlocking(
       head,
-      ["STREAMS", stream, ">"],
+      ["STREAMS", ...streams, ...streams.map(() => ">")],
       blockMs,
     );
-    return streamEntries(reply).map((raw) => ({
-      ...toEntry(raw),
-      deliveries: 1,
-    }));
+    const deliveries: Delivery[] = [];
+    for (const [key, entries] of streamsEntries(reply)) {
+      for (const raw of entries) {
+        deliveries.push({ ...toEntry(raw), deliveries: 1, stream: key });
+      }
+    }
+    return deliveries;
   }
 
   async readReplies(
@@ -178,6 +185,7 @@ export class RedisEngine implements Engine {
       entries: raw.map((entry, i) => ({
         ...toEntry(entry),
         deliveries: Number(counts[i]),
+        stream,
       })),
       deleted: texts(deleted),
     };
@@ -294,6 +302,45 @@ export class RedisEngine implements Engine {
     await Promise.all(
       keys.map((key) => this.#connection.send(["PEXPIRE", key, ms])),
     );
+  }
+
+  async setValue(key: string, value: Uint8Array, ttlMs: number): Promise<void> {
+    await this.#connection.send(
+      ["SET", key, bytes(value), "PX", String(Math.ceil(ttlMs))],
+      this.#bulkTimeout(value.byteLength),
+    );
+  }
+
+  async getValues(
+    keys: readonly string[],
+    ttlMs: number,
+  ): Promise<(Uint8Array | null)[]> {
+    const ms = String(Math.ceil(ttlMs));
+    // The size is not known before the reply: as long as the largest value.
+    const timeout = this.#bulkTimeout(MAX_VALUE_BYTES);
+    const values = await Promise.all(
+      keys.map((key) =>
+        this.#connection.send(["GETEX", key, "PX", ms], timeout)
+      ),
+    );
+    return values.map((value) =>
+      value === null || value === undefined ? null : value as Uint8Array
+    );
+  }
+
+  async addMembers(key: string, members: readonly string[]): Promise<void> {
+    if (members.length === 0) return;
+    await this.#connection.send(["SADD", key, ...members]);
+  }
+
+  async members(key: string): Promise<string[]> {
+    return texts(await this.#connection.send(["SMEMBERS", key]));
+  }
+
+  // A command carrying `size` bytes: the command timeout, plus the bytes'
+  // time at 10 MB/s.
+  #bulkTimeout(size: number): number {
+    return this.#connection.commandTimeout + size / 10_000;
   }
 
   onDown(listener: (cause: Error) => void): () => void {

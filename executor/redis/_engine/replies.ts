@@ -34,7 +34,11 @@ export const text = (value: unknown): string =>
 export const texts = (value: unknown): string[] =>
   (value as unknown[]).map(text);
 
-function bytes(value: Uint8Array | string): Arg {
+/** The largest value Redis stores (its proto-max-bulk-len default). */
+export const MAX_VALUE_BYTES = 512 * 1024 * 1024;
+
+/** A value as a command's argument: a Buffer over the same bytes. */
+export function bytes(value: Uint8Array | string): Arg {
   if (typeof value === "string") return value;
   return Buffer.isBuffer(value)
     ? value
@@ -68,4 +72,18 @@ export function streamEntries(reply: Reply): Reply[] {
   if (reply === null || reply === undefined) return [];
   const flat = reply as Reply[];
   return (flat[1] ?? []) as Reply[];
+}
+
+/**
+ * XREADGROUP over several streams: [key, entries] for each stream that had
+ * entries (RESP3 maps arrive as flat arrays: key, entries, key, …).
+ */
+export function streamsEntries(reply: Reply): [string, Reply[]][] {
+  if (reply === null || reply === undefined) return [];
+  const flat = reply as Reply[];
+  const out: [string, Reply[]][] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    out.push([text(flat[i]), (flat[i + 1] ?? []) as Reply[]]);
+  }
+  return out;
 }

@@ -6,6 +6,7 @@ import { explainClone } from "../../_base/graph.ts";
 import { encode } from "../_wire/codec.ts";
 import type { TaskRecord } from "../_wire/records.ts";
 import { FIELD } from "../_wire/streams.ts";
+import type { ValueWrite } from "./stored_values.ts";
 
 /** One submitted task, until its future is done. */
 export class RemoteTask {
@@ -25,8 +26,10 @@ export class RemoteTask {
   /** Clears the timer that fails it if it cannot be sent in time. */
   timer: (() => void) | undefined;
   unwatch: (() => void) | undefined;
-  /** The labels a node must have to run it. */
-  labels: readonly string[] = [];
+  /** The keys of the values in Redis it refers to, until it is settled. */
+  pins: string[] = [];
+  /** Values its entry needs written first, until they are. */
+  writes: ValueWrite[] = [];
   /**
    * ms, watched, with no live node that could take it; and when it was
    * last watched (performance.now()).
@@ -35,18 +38,22 @@ export class RemoteTask {
   watchedAt: number = this.submittedAt;
 
   /**
-   * @throws {DOMException} `DataCloneError` for a record node:v8 cannot
-   * serialize.
+   * @param stream the task stream it goes to (its labels').
+   * @param labels the labels a node must have to run it.
+   * @param encoded its record, encoded (`encodeTask`).
    */
   constructor(
     readonly id: number,
     readonly future: Future<unknown>,
     readonly chunk: boolean,
-    record: TaskRecord,
+    readonly stream: string,
+    readonly labels: readonly string[],
+    encoded: Uint8Array,
+    lease: number,
   ) {
     this.fields = {
-      [FIELD.TASK]: encodeTask(record),
-      [FIELD.LEASE]: String(record.lease),
+      [FIELD.TASK]: encoded,
+      [FIELD.LEASE]: String(lease),
     };
   }
 
@@ -56,7 +63,13 @@ export class RemoteTask {
   }
 }
 
-function encodeTask(record: TaskRecord): Uint8Array {
+/**
+ * A task's record as its entry carries it.
+ *
+ * @throws {DOMException} `DataCloneError` for a record node:v8 cannot
+ * serialize.
+ */
+export function encodeTask(record: TaskRecord): Uint8Array {
   try {
     return encode(record);
   } catch (error) {

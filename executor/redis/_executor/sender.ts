@@ -7,8 +7,9 @@ import { type Engine, EngineError } from "../_engine/engine.ts";
 import type { Link } from "../_engine/link.ts";
 import { encode } from "../_wire/codec.ts";
 import type { StopRecord } from "../_wire/records.ts";
-import { controlStream, FIELD, taskStream } from "../_wire/streams.ts";
+import { controlStream, FIELD, labelSetsKey } from "../_wire/streams.ts";
 import type { RemoteTask } from "./remote_task.ts";
+import type { StoredValues, ValueWrite } from "./stored_values.ts";
 
 // A node's control stream is kept to about this many stops: a dead node's
 // stream is never read, so it must not grow.
@@ -22,13 +23,14 @@ export interface SenderContext {
   tasks(): Iterable<RemoteTask>;
   /** Keeps a write in flight, for close to await. */
   track(promise: Promise<unknown>): void;
+  /** The values the executor keeps in Redis. */
+  values: StoredValues;
 }
 
 /** One executor's writes. */
 export class Sender {
   readonly #queue: string;
   readonly #executorId: string;
-  readonly #stream: string;
   readonly #connectTimeout: number;
   readonly #context: SenderContext;
   // Submitted this turn, sent together at the end of it.
@@ -36,9 +38,13 @@ export class Sender {
   #flushScheduled = false;
   // Sends that failed: they go again once Redis is back.
   #held: RemoteTask[] = [];
-  // Entries of tasks failed by an outage: removed once Redis is back, so
-  // they do not run after their futures failed.
-  #abandoned: string[] = [];
+  // Entries of tasks failed by an outage, by stream: removed once Redis is
+  // back, so they do not run after their futures failed.
+  #abandoned = new Map<string, string[]>();
+  // The label sets added to the queue's set, on the link they were added
+  // on (a new link, or Redis back empty, adds them again).
+  #labelSets = new Set<string>();
+  #labelSetsOn: Link | undefined;
 
   constructor(
     queue: string,
@@ -48,7 +54,6 @@ export class Sender {
   ) {
     this.#queue = queue;
     this.#executorId = executorId;
-    this.#stream = taskStream(queue);
     this.#connectTimeout = connectTimeout;
     this.#context = context;
   }
@@ -61,15 +66,19 @@ export class Sender {
     queueMicrotask(() => this.#flush());
   }
 
-  /** Removes entries from the queue: their tasks must not run. */
-  remove(ids: string[]): void {
+  /** Removes entries from a task stream: their tasks must not run. */
+  remove(stream: string, ids: string[]): void {
     const engine = this.#context.link().engine;
     if (engine === undefined) return;
     this.#context.track(
-      engine.remove(this.#stream, ids).catch(() => {
-        this.#abandoned.push(...ids);
-      }),
+      engine.remove(stream, ids).catch(() => this.#abandon(stream, ids)),
     );
+  }
+
+  #abandon(stream: string, ids: string[]): void {
+    const list = this.#abandoned.get(stream);
+    if (list === undefined) this.#abandoned.set(stream, [...ids]);
+    else list.push(...ids);
   }
 
   /** Tells a node to stop a task it runs. */
@@ -102,7 +111,7 @@ export class Sender {
     );
     for (const task of [...this.#context.tasks()]) {
       if (task.entryIds.length === 0) continue;
-      this.#abandoned.push(...task.entryIds);
+      this.#abandon(task.stream, task.entryIds);
       task.fail(error);
     }
   }
@@ -113,8 +122,12 @@ export class Sender {
    * back); sends what was held.
    */
   back(link: Link, generation: number, empty: boolean): void {
-    if (this.#abandoned.length > 0) this.remove(this.#abandoned.splice(0));
+    const abandoned = [...this.#abandoned];
+    this.#abandoned.clear();
+    for (const [stream, ids] of abandoned) this.remove(stream, ids);
     if (empty) {
+      this.#labelSets.clear();
+      this.#context.values.lost();
       const error = new BrokenExecutorError(
         `Redis at ${link.where} came back without its data (restarted without persistence?): the task was lost`,
       );
@@ -144,18 +157,71 @@ export class Sender {
       for (const task of batch) task.fail(why);
       return;
     }
-    let ids: string[];
     try {
-      ids = await engine.addMany(this.#stream, batch.map((t) => t.fields));
+      await this.#write(link, engine, batch);
     } catch (error) {
       return this.#hold(link, batch, error);
     }
-    batch.forEach((task, i) => {
-      task.entryIds.push(ids[i]);
-      task.generation = link.generation;
-      // Cancelled while the entry was being written.
-      if (task.future.cancelled()) this.remove([ids[i]]);
-    });
+  }
+
+  // The batch's entries, one pipelined write: the label sets and values
+  // they need first, then an XADD each (grouped by stream).
+  async #write(
+    link: Link,
+    engine: Engine,
+    batch: RemoteTask[],
+  ): Promise<void> {
+    const values = this.#context.values;
+    values.sweep(engine);
+    if (this.#labelSetsOn !== link) {
+      this.#labelSets.clear();
+      this.#labelSetsOn = link;
+    }
+    const writes = new Set<ValueWrite["stored"]>();
+    const pending: Promise<unknown>[] = [];
+    const streams = new Map<string, RemoteTask[]>();
+    for (const task of batch) {
+      for (const { stored, bytes } of task.writes) {
+        if (writes.has(stored)) continue;
+        writes.add(stored);
+        pending.push(
+          engine.setValue(stored.key, bytes, values.limits.valueTtl),
+        );
+      }
+      const set = task.labels.join(",");
+      if (set !== "" && !this.#labelSets.has(set)) {
+        this.#labelSets.add(set);
+        pending.push(
+          engine.addMembers(labelSetsKey(this.#queue), [set]).catch((error) => {
+            this.#labelSets.delete(set);
+            throw error;
+          }),
+        );
+      }
+      const tasks = streams.get(task.stream);
+      if (tasks === undefined) streams.set(task.stream, [task]);
+      else tasks.push(task);
+    }
+    // Issued in this turn after the writes above: Redis runs them first.
+    const adds = [...streams].map(([stream, tasks]) =>
+      engine.addMany(stream, tasks.map((t) => t.fields)).then((ids) => {
+        tasks.forEach((task, i) => {
+          task.entryIds.push(ids[i]);
+          task.generation = link.generation;
+          // Cancelled while the entry was being written.
+          if (task.future.cancelled()) this.remove(task.stream, [ids[i]]);
+        });
+      })
+    );
+    const [written] = await Promise.allSettled([
+      Promise.all(pending),
+      Promise.all(adds),
+    ]);
+    if (written.status === "rejected") throw written.reason;
+    const done = batch.flatMap((task) => task.writes);
+    values.written(done);
+    for (const task of batch) task.writes = [];
+    await Promise.all(adds);
   }
 
   // A send failed: the tasks go again once Redis is back (a lost reply may

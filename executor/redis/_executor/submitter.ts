@@ -19,13 +19,16 @@ import type { ExecutorStats } from "../../stats.ts";
 import type { Engine } from "../_engine/engine.ts";
 import { Link } from "../_engine/link.ts";
 import type { Reply, TaskFunction, TaskRecord } from "../_wire/records.ts";
-import { fromResultReply } from "../_wire/result.ts";
+import { fixChunk, fromResultReply } from "../_wire/result.ts";
+import { taskStream } from "../_wire/streams.ts";
+import { VALUE_LIMITS, type ValueLimits } from "../_wire/values.ts";
 import { LiveNodes } from "./live_nodes.ts";
 import { RemoteStats } from "./remote_stats.ts";
-import { RemoteTask } from "./remote_task.ts";
+import { encodeTask, RemoteTask } from "./remote_task.ts";
 import { ReplyStream } from "./reply_stream.ts";
 import { failUnroutable, ROUTE_EVERY_MS } from "./routing.ts";
 import { Sender } from "./sender.ts";
+import { StoredValues } from "./stored_values.ts";
 
 /** What the submitter needs, already checked. */
 export interface SubmitterOptions {
@@ -36,6 +39,16 @@ export interface SubmitterOptions {
   maxAttempts: number;
   /** ms no live node could take a queued task before it fails. */
   unroutableTimeout: number;
+  /** How large values are kept in Redis. */
+  values: ValueLimits;
+}
+
+/** What a task was submitted with, besides its function and arguments. */
+export interface SubmitOptions {
+  timeout?: number;
+  signal?: AbortSignal;
+  /** Sorted, without repeats (checkLabels). */
+  labels?: readonly string[];
 }
 
 // An executor with no task lets its program end, as a pool's idle workers
@@ -67,14 +80,38 @@ export class Submitter {
   readonly #stats = new RemoteStats();
   readonly #nodes: LiveNodes;
   #routeTimer: (() => void) | undefined;
+  readonly #values: StoredValues;
+  // The record's value options, when they are not the defaults.
+  readonly #limits: ValueLimits | undefined;
 
-  constructor(options: SubmitterOptions) {
+  /**
+   * @param owner the executor: the owner of the values it keeps in Redis.
+   */
+  constructor(options: SubmitterOptions, owner: object) {
     this.#options = options;
     this.#nodes = new LiveNodes(options.queue);
+    this.#values = new StoredValues(
+      options.queue,
+      this.id,
+      options.values,
+      owner,
+      {
+        engine: () => this.#link.connect(),
+        engineNow: () => this.#link.engine?.up ? this.#link.engine : undefined,
+      },
+    );
+    const { values } = options;
+    this.#limits =
+      Object.entries(VALUE_LIMITS).every(([name, value]) =>
+          values[name as keyof ValueLimits] === value
+        )
+        ? undefined
+        : { ...values };
     this.#sender = new Sender(options.queue, this.id, options.connectTimeout, {
       link: () => this.#link,
       tasks: () => this.#tasks.values(),
       track: (promise) => this.#track(promise),
+      values: this.#values,
     });
     this.#replies = new ReplyStream(
       options.queue,
@@ -121,16 +158,16 @@ export class Submitter {
     fn: TaskFunction,
     args: unknown[],
     chunk: 0 | 1,
-    timeout: number | undefined,
-    signal: AbortSignal | undefined,
+    options: SubmitOptions = {},
     future: Future<unknown> = new Future<unknown>(),
   ): Future<unknown> {
+    const { timeout, signal, labels = [] } = options;
     if (signal?.aborted) {
       future.setException(signal.reason);
       return future;
     }
-    const { lease, maxAttempts } = this.#options;
-    const id = this.#nextId++;
+    const { lease, maxAttempts, queue } = this.#options;
+    const id = this.#nextId;
     const record: TaskRecord = {
       taskId: id,
       executorId: this.id,
@@ -143,7 +180,20 @@ export class Submitter {
     };
     if (timeout !== undefined && timeout !== Infinity) record.timeout = timeout;
     if (signal !== undefined) record.stoppable = true;
-    const task = new RemoteTask(id, future, chunk === 1, record);
+    if (this.#limits !== undefined) record.values = this.#limits;
+    const { encoded, pins, writes } = this.#values.place(record, encodeTask);
+    this.#nextId++;
+    const task = new RemoteTask(
+      id,
+      future,
+      chunk === 1,
+      taskStream(queue, labels),
+      labels,
+      encoded,
+      lease,
+    );
+    task.pins = pins;
+    task.writes = writes;
     this.#tasks.set(id, task);
     this.#stats.queued++;
     this.#idleTimer?.();
@@ -153,6 +203,11 @@ export class Submitter {
     if (signal !== undefined) this.#watch(task, signal);
     this.#sender.send([task]);
     return future;
+  }
+
+  /** The live nodes, as last read (stats().nodes). */
+  get nodes(): LiveNodes {
+    return this.#nodes;
   }
 
   /**
@@ -184,7 +239,7 @@ export class Submitter {
       this.#drained = Promise.withResolvers<void>();
       await this.#drained.promise;
     }
-    await this.#retire(this.#link);
+    await this.#retire(this.#link, true);
   }
 
   // Idle: the connection closes soon, unless a task comes first.
@@ -202,9 +257,15 @@ export class Submitter {
 
   // Ends a link: what is in flight first, then its reply stream (nothing of
   // this executor's is left in Redis), its connections and its reader.
-  async #retire(link: Link): Promise<void> {
+  async #retire(link: Link, final = false): Promise<void> {
     await this.#parking;
     while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
+    // The last close: every value this executor stored goes (what a future
+    // still holds unread is read first).
+    if (final) {
+      const engine = link.engine ?? await link.connect().catch(() => undefined);
+      if (engine?.up) await this.#values.close(engine).catch(() => {});
+    }
     await this.#replies.drop(link);
     await link.close();
     await this.#replies.ended(link);
@@ -220,7 +281,9 @@ export class Submitter {
   // Reads the live nodes in the background, at most once a ROUTE_EVERY_MS;
   // then fails the queued tasks no live node has been able to take.
   #readNodes(now: number): void {
-    if (this.#closing || now - this.#nodes.readAt < ROUTE_EVERY_MS) return;
+    // Read while closing too: shutdown() waits for the queued tasks, which
+    // must still fail if no node can take them.
+    if (now - this.#nodes.readAt < ROUTE_EVERY_MS) return;
     const engine = this.#link.engine;
     if (engine === undefined) {
       // Idle (or not connected yet): connect, and read at the next call.
@@ -245,7 +308,9 @@ export class Submitter {
             queue,
           )
         ) {
-          if (task.entryIds.length > 0) this.#sender.remove(task.entryIds);
+          if (task.entryIds.length > 0) {
+            this.#sender.remove(task.stream, task.entryIds);
+          }
         }
       }),
     );
@@ -283,8 +348,9 @@ export class Submitter {
     task.timer?.();
     task.unwatch?.();
     if (task.future.cancelled() && task.entryIds.length > 0) {
-      this.#sender.remove(task.entryIds);
+      this.#sender.remove(task.stream, task.entryIds);
     }
+    if (task.pins.length > 0) this.#values.unpin(task.pins);
     if (this.#tasks.size === 0) {
       this.#drained?.resolve();
       this.#idleSoon();
@@ -312,9 +378,21 @@ export class Submitter {
       task.nodeId = reply.nodeId;
       this.#start(task, 0);
       task.future.setProgress(reply.value);
-    } else if (reply.kind === "result" && task !== undefined) {
+    } else if (reply.kind === "result") {
+      const stored = reply.ok ? reply.stored : undefined;
+      // No future waits for it: a value a node kept for it goes.
+      if (task === undefined) {
+        if (stored !== undefined) this.#values.drop(stored);
+        return;
+      }
       // Its run time as the node measured it (the reply's trip aside).
       this.#start(task, reply.ms ?? 0);
+      if (stored !== undefined) {
+        task.ok = true;
+        return task.future.setResult(
+          this.#values.result(stored, task.chunk, fixChunk),
+        );
+      }
       const outcome = fromResultReply(reply, task.chunk);
       if (outcome.ok) {
         task.ok = true;

@@ -8,6 +8,8 @@ export interface Held {
   /** Its executor and id (`taskKey`). */
   key: string;
   entryId: string;
+  /** The task stream its entry is in (the queue's, or a label set's). */
+  stream: string;
   record: TaskRecord;
   state: "running" | "replying";
   /** Its future in the node's pool. */

@@ -10,7 +10,6 @@ import type { Held } from "./held.ts";
 /** The leases of what one node holds. */
 export class Leases {
   readonly #link: Link;
-  readonly #stream: string;
   readonly #nodeId: string;
   readonly #held: ReadonlyMap<string, Held>;
   readonly #lost: (held: Held) => void;
@@ -23,13 +22,11 @@ export class Leases {
    */
   constructor(
     link: Link,
-    stream: string,
     nodeId: string,
     held: ReadonlyMap<string, Held>,
     lost: (held: Held) => void,
   ) {
     this.#link = link;
-    this.#stream = stream;
     this.#nodeId = nodeId;
     this.#held = held;
     this.#lost = lost;
@@ -65,19 +62,38 @@ export class Leases {
     const engine = this.#link.engine;
     const held = [...this.#held.values()];
     if (engine === undefined || held.length === 0) return;
-    let kept: Set<string>;
-    try {
-      const ids = held.map((h) => h.entryId);
-      kept = new Set(
-        await engine.extend(this.#stream, GROUP, this.#nodeId, ids),
-      );
-    } catch (error) {
-      // No group: Redis restarted empty, and nothing held is ours.
-      if (!isReply(error, "NOGROUP")) return; // the next round tries again
-      kept = new Set();
+    // One extension per stream the held entries are in, in one write.
+    const streams = new Map<string, string[]>();
+    for (const h of held) {
+      const ids = streams.get(h.stream);
+      if (ids === undefined) streams.set(h.stream, [h.entryId]);
+      else ids.push(h.entryId);
+    }
+    const kept = new Set<string>();
+    const extended = await Promise.allSettled(
+      [...streams].map(async ([stream, ids]) => {
+        for (
+          const id of await engine.extend(stream, GROUP, this.#nodeId, ids)
+        ) {
+          kept.add(`${stream}\n${id}`);
+        }
+      }),
+    );
+    for (const [i, [stream]] of [...streams].entries()) {
+      const outcome = extended[i];
+      if (outcome.status === "fulfilled") continue;
+      // No group: Redis restarted empty, and nothing held there is ours.
+      // Any other failure: the next round tries again.
+      if (!isReply(outcome.reason, "NOGROUP")) {
+        for (const h of held) {
+          if (h.stream === stream) kept.add(`${stream}\n${h.entryId}`);
+        }
+      }
     }
     for (const h of held) {
-      if (kept.has(h.entryId) || h.state === "replying") continue;
+      if (kept.has(`${h.stream}\n${h.entryId}`) || h.state === "replying") {
+        continue;
+      }
       if (this.#held.has(h.key)) this.#lost(h);
     }
   }

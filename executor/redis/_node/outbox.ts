@@ -9,13 +9,7 @@ import type { Link } from "../_engine/link.ts";
 import { encode } from "../_wire/codec.ts";
 import type { Reply, ResultReply } from "../_wire/records.ts";
 import { toResultReply } from "../_wire/result.ts";
-import {
-  FIELD,
-  GROUP,
-  replyStream,
-  taskKey,
-  taskStream,
-} from "../_wire/streams.ts";
+import { FIELD, GROUP, replyStream, taskKey } from "../_wire/streams.ts";
 
 // A "started" reply waits this long: a task that finishes sooner sends only
 // its result, one reply instead of two for tiny tasks. The price: for this
@@ -25,6 +19,8 @@ const STARTED_DELAY_MS = 2;
 
 interface Ack {
   entryId: string;
+  /** The task stream the entry is in. */
+  stream: string;
   /** Called once the acknowledgement is confirmed. */
   done: () => void;
 }
@@ -92,7 +88,7 @@ export class NodeOutbox {
   result(
     executorId: string,
     reply: ResultReply,
-    entryId: string,
+    entry: { entryId: string; stream: string },
     done: () => void,
   ): void {
     // The result says it started: a "started" not sent yet is not needed.
@@ -104,12 +100,12 @@ export class NodeOutbox {
       this.#startedTimer = undefined;
     }
     this.#push(executorId, reply);
-    this.ack(entryId, done);
+    this.ack(entry, done);
   }
 
   /** Acknowledges (and deletes) an entry after what is queued before it. */
-  ack(entryId: string, done: () => void): void {
-    this.#acks.push({ entryId, done });
+  ack(entry: { entryId: string; stream: string }, done: () => void): void {
+    this.#acks.push({ entryId: entry.entryId, stream: entry.stream, done });
     this.#schedule();
   }
 
@@ -170,10 +166,15 @@ export class NodeOutbox {
         [FIELD.REPLIES]: encodeReplies(list),
       }, { noCreate: true })
     );
-    const ids = acks.map((ack) => ack.entryId);
-    sent.push(
-      engine.ack(taskStream(this.#queue), GROUP, ids, { remove: true }),
-    );
+    const streams = new Map<string, string[]>();
+    for (const { stream, entryId } of acks) {
+      const ids = streams.get(stream);
+      if (ids === undefined) streams.set(stream, [entryId]);
+      else ids.push(entryId);
+    }
+    for (const [stream, ids] of streams) {
+      sent.push(engine.ack(stream, GROUP, ids, { remove: true }));
+    }
     try {
       await Promise.all(sent);
       for (const ack of acks) ack.done();

@@ -23,6 +23,8 @@ export const USAGE =
   --allow-import[=HOSTS]    --allow-run, --allow-ffi
   --allow-module PREFIX   a URL prefix of module tasks to run (repeatable);
                           its host is importable by the tasks
+  --label NAME            a label this node offers (repeatable): it also runs
+                          tasks with labels it has all of, those first
   --max-task-time MS      every task is stopped past this (default: none)
   --memory-limit MB       each worker's heap (process executor; thread only
                           with --permissions inherit)
@@ -61,6 +63,7 @@ const VALUE_FLAGS = new Set([
   "--memory-limit",
   "--grace",
   "--allow-module",
+  "--label",
 ]);
 
 /** The command line, checked. */
@@ -74,6 +77,7 @@ export interface NodeArgs {
   /** The `--allow-*` flags: a whole permission, or a list. */
   grants: Partial<Record<PermissionKey, true | string[]>>;
   allowModules: string[];
+  labels: string[];
   prefetch?: number;
   connectTimeout?: number;
   maxTaskTime?: number;
@@ -94,6 +98,7 @@ export function parseArgs(args: readonly string[]): NodeArgs | undefined {
     permissions: "none",
     grants: {},
     allowModules: [],
+    labels: [],
     grace: DEFAULT_GRACE_MS,
   };
   for (let i = 0; i < args.length; i++) {
@@ -151,6 +156,9 @@ export function parseArgs(args: readonly string[]): NodeArgs | undefined {
         break;
       case "--allow-module":
         parsed.allowModules.push(value);
+        break;
+      case "--label":
+        parsed.labels.push(value);
         break;
       default:
         throw new TypeError(`Unknown flag ${flag}\n\n${USAGE}`);
@@ -308,7 +316,7 @@ export async function runNode(
           typeof permissions === "string"
             ? permissions
             : JSON.stringify(permissions)
-        }`,
+        }${node.labels.length > 0 ? `, labels ${node.labels.join(" ")}` : ""}`,
       );
       await stopped.promise;
     }

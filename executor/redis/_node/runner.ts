@@ -1,8 +1,8 @@
 // The node side of a queue: takes tasks from the group, runs them on the
 // node's own pool executor, answers, and keeps the lease of what it holds.
 //
-//   task stream ── #readTasks: read / claimExpired, at most the free room ─┐
-//        ▲                                                                 ▼
+//   task streams ── #readTasks: Intake (claims, labels first), the room ───┐
+//        ▲                                            values read (values.ts) ▼
 //        │ Leases: extend every lease/3 ◄── #held ── runOnPool ── worker
 //        │                                  └──> NodeOutbox: started, result,
 //        │                                                  then XACK + XDEL
@@ -13,15 +13,17 @@ import type { ExecutorState } from "../../_pool/submit.ts";
 import { type Delivery, type Engine, isReply } from "../_engine/engine.ts";
 import type { Link } from "../_engine/link.ts";
 import { decode } from "../_wire/codec.ts";
-import type { NodeInfo, TaskRecord } from "../_wire/records.ts";
+import type { NodeInfo, ResultReply, TaskRecord } from "../_wire/records.ts";
 import { type Outcome, toResultReply } from "../_wire/result.ts";
-import { FIELD, GROUP, taskKey, taskStream } from "../_wire/streams.ts";
+import { FIELD, GROUP, taskKey } from "../_wire/streams.ts";
 import { refusal, type RunLimits, runOnPool } from "./admission.ts";
 import { ControlStream } from "./control.ts";
 import { halt, type Held } from "./held.ts";
+import { Intake } from "./intake.ts";
 import { Leases } from "./leases.ts";
 import { NodeOutbox } from "./outbox.ts";
 import { Presence } from "./presence.ts";
+import { NodeValues } from "./values.ts";
 
 /** What the runner needs, already checked. */
 export interface RunnerOptions extends RunLimits {
@@ -29,27 +31,17 @@ export interface RunnerOptions extends RunLimits {
   queue: string;
   /** Normalized URL prefixes of the module tasks it runs. */
   allowModules: string[];
+  /** Its labels, sorted. */
+  labels: string[];
 }
-
-// A blocking read of the task stream waits this long before the loop looks
-// around (claims, closing): close() may wait this long for a read in
-// flight, whose tasks it then runs.
-const READ_BLOCK_MS = 1_000;
-// How often a node with free workers looks for tasks of dead nodes.
-const CLAIM_EVERY_MS = 1_000;
-// Pending entries idle less than this are never examined for a claim.
-const CLAIM_FLOOR_MS = 10;
-// How often a node removes the group's consumers of nodes that died without
-// leaving, and how long such a consumer must have been silent.
-const SWEEP_EVERY_MS = 60_000;
-const SWEEP_IDLE_MS = 60_000;
 
 /** One node's work on one queue. */
 export class Runner {
   readonly #link: Link;
   readonly #state: ExecutorState;
   readonly #options: RunnerOptions;
-  readonly #stream: string;
+  readonly #intake: Intake;
+  readonly #values: NodeValues;
   readonly #outbox: NodeOutbox;
   readonly #control: ControlStream;
   readonly #presence: Presence;
@@ -59,8 +51,6 @@ export class Runner {
   #running = 0;
   // The read loop waits here while it has no room.
   #freed: PromiseWithResolvers<void> | undefined;
-  #lastClaim = -Infinity;
-  #lastSweep = -Infinity;
   // Tasks it answered with a value, and with an error.
   #completed = 0;
   #failed = 0;
@@ -73,8 +63,9 @@ export class Runner {
     this.#link = link;
     this.#state = state;
     this.#options = options;
-    const { queue, nodeId } = options;
-    this.#stream = taskStream(queue);
+    const { queue, nodeId, labels } = options;
+    this.#intake = new Intake(queue, nodeId, labels);
+    this.#values = new NodeValues(link, queue);
     this.#outbox = new NodeOutbox(link, queue);
     this.#control = new ControlStream(link, queue, nodeId, (key) => {
       const held = this.#held.get(key);
@@ -89,7 +80,7 @@ export class Runner {
       () => this.#info(),
       [this.#control.name],
     );
-    this.#leases = new Leases(link, this.#stream, nodeId, this.#held, (h) => {
+    this.#leases = new Leases(link, nodeId, this.#held, (h) => {
       h.stopped = "lost";
       halt(h, "The task's lease was lost");
     });
@@ -97,7 +88,7 @@ export class Runner {
 
   /** Creates the group (if needed) and starts reading. */
   async start(engine: Engine): Promise<void> {
-    await engine.createGroup(this.#stream, GROUP);
+    await this.#intake.open(engine);
     await this.#control.open(engine);
     this.#reading = this.#readTasks(engine);
     this.#control.read(engine, () => this.#closing, this.#closingWait.promise);
@@ -139,11 +130,22 @@ export class Runner {
     if (left.length > 0) {
       // Other nodes take them at once rather than after their lease; the
       // consumer stays until they have (a live node sweeps it later).
-      const ids = [...new Set(left.map((held) => held.entryId))];
-      await engine.release(this.#stream, GROUP, nodeId, ids).catch(() => {});
+      const streams = new Map<string, Set<string>>();
+      for (const { stream, entryId } of left) {
+        streams.set(stream, (streams.get(stream) ?? new Set()).add(entryId));
+      }
+      await Promise.all(
+        [...streams].map(([stream, ids]) =>
+          engine.release(stream, GROUP, nodeId, [...ids]).catch(() => {})
+        ),
+      );
       return;
     }
-    await engine.removeConsumer(this.#stream, GROUP, nodeId).catch(() => {});
+    await Promise.all(
+      this.#intake.streams.map((stream) =>
+        engine.removeConsumer(stream, GROUP, nodeId).catch(() => {})
+      ),
+    );
     await this.#control.drop(engine);
   }
 
@@ -169,7 +171,7 @@ export class Runner {
     const { maxWorkers } = this.#state.pool;
     return {
       workers: maxWorkers,
-      labels: [],
+      labels: this.#options.labels,
       busy: Math.min(this.#running, maxWorkers),
       completed: this.#completed,
       failed: this.#failed,
@@ -192,7 +194,6 @@ export class Runner {
   }
 
   async #readTasks(engine: Engine): Promise<void> {
-    const { nodeId } = this.#options;
     while (!this.#closing && !this.#link.closed) {
       const room = this.#room();
       if (!this.#reads(room)) {
@@ -201,35 +202,12 @@ export class Runner {
         continue;
       }
       try {
-        const now = performance.now();
-        if (now - this.#lastClaim >= CLAIM_EVERY_MS) {
-          this.#lastClaim = now;
-          const claimed = await engine.claimExpired(
-            this.#stream,
-            GROUP,
-            nodeId,
-            {
-              leaseField: FIELD.LEASE,
-              minIdleMs: CLAIM_FLOOR_MS,
-              count: room,
-            },
-          );
-          this.#take(claimed.entries);
-          continue;
-        }
-        if (now - this.#lastSweep >= SWEEP_EVERY_MS) {
-          this.#lastSweep = now;
-          await engine.sweepConsumers(this.#stream, GROUP, SWEEP_IDLE_MS);
-        }
-        const blockMs = Math.min(READ_BLOCK_MS, CLAIM_EVERY_MS);
-        this.#take(
-          await engine.read(this.#stream, GROUP, nodeId, room, blockMs),
-        );
+        this.#take(await this.#intake.take(engine, room));
       } catch (error) {
         if (this.#link.closed) return;
         // A group Redis lost (it restarted empty) is made again.
         if (isReply(error, "NOGROUP")) {
-          await engine.createGroup(this.#stream, GROUP).catch(() => {});
+          await this.#intake.open(engine).catch(() => {});
         }
         await Promise.race([
           this.#link.afterError(error),
@@ -247,7 +225,10 @@ export class Runner {
         record = decode<TaskRecord>(delivery.fields[FIELD.TASK]);
       } catch {
         // Not a task (another program's entry): nobody to answer.
-        this.#outbox.ack(delivery.id, () => {});
+        this.#outbox.ack(
+          { entryId: delivery.id, stream: delivery.stream },
+          () => {},
+        );
         continue;
       }
       const key = taskKey(record.executorId, record.taskId);
@@ -255,6 +236,7 @@ export class Runner {
       const held: Held = {
         key,
         entryId: delivery.id,
+        stream: delivery.stream,
         record,
         state: "running",
       };
@@ -276,6 +258,27 @@ export class Runner {
     const { nodeId } = this.#options;
     this.#running++;
     this.#outbox.started(record.executorId, record.taskId, nodeId);
+    // Its arguments kept in Redis are read first (once per node).
+    const reading = this.#values.resolve(record);
+    if (reading === undefined) return this.#hand(held);
+    reading.then(() => {
+      if (held.stopped === undefined) return this.#hand(held);
+      this.#running--;
+      this.#freed?.resolve();
+      if (held.stopped === "lost") return this.#release(held);
+      held.state = "replying";
+      this.#outbox.ack(held, () => this.#release(held));
+    }, (error) => {
+      this.#running--;
+      this.#freed?.resolve();
+      this.#answer(held, { ok: false, error });
+    });
+  }
+
+  // Hands a held task, its arguments in place, to the pool.
+  #hand(held: Held): void {
+    const { record } = held;
+    const { nodeId } = this.#options;
     const local = runOnPool(this.#state, held, this.#options);
     held.local = local;
     held.startedAt = performance.now();
@@ -293,7 +296,7 @@ export class Runner {
     if (held.stopped === "lost") return this.#release(held);
     if (held.stopped === "stop") {
       held.state = "replying";
-      return this.#outbox.ack(held.entryId, () => this.#release(held));
+      return this.#outbox.ack(held, () => this.#release(held));
     }
     try {
       this.#answer(held, { ok: true, value: await local.result() });
@@ -304,23 +307,33 @@ export class Runner {
 
   #answer(held: Held, outcome: Outcome): void {
     held.state = "replying";
-    if (outcome.ok) this.#completed++;
-    else this.#failed++;
-    const { executorId, taskId, chunk } = held.record;
-    const reply = toResultReply(
-      taskId,
-      this.#options.nodeId,
-      chunk,
-      outcome,
-      held.nodeLimit,
-    );
+    const { taskId, chunk } = held.record;
+    const nodeId = this.#options.nodeId;
+    const reply = toResultReply(taskId, nodeId, chunk, outcome, held.nodeLimit);
     if (held.startedAt !== undefined) {
       reply.ms = performance.now() - held.startedAt;
     }
+    // A large value is stored under a key of its own first.
+    const storing = this.#values.store(held.record, reply);
+    if (storing === undefined) return this.#send(held, reply);
+    storing.then((stored) => {
+      if (!(stored instanceof Error)) return this.#send(held, stored);
+      const failed = toResultReply(taskId, nodeId, chunk, {
+        ok: false,
+        error: stored,
+      });
+      failed.ms = reply.ms;
+      this.#send(held, failed);
+    });
+  }
+
+  #send(held: Held, reply: ResultReply): void {
+    if (reply.ok) this.#completed++;
+    else this.#failed++;
     this.#outbox.result(
-      executorId,
+      held.record.executorId,
       reply,
-      held.entryId,
+      held,
       () => this.#release(held),
     );
   }

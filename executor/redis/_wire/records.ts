@@ -2,6 +2,7 @@
 // nodes, as node:v8 values (codec.ts). Imports only types: both sides read
 // fields by name, as they read the pools' protocol records.
 import type { ErrorRecord, RawThrow } from "../../_wire/protocol.ts";
+import type { ArgRef, ValueLimits, ValueRef } from "./values.ts";
 
 /** What a node announces of itself every second. */
 export interface NodeInfo {
@@ -28,8 +29,15 @@ export interface TaskRecord {
   /** Whose task: the node answers on that executor's reply stream. */
   executorId: string;
   fn: TaskFunction;
-  /** Its arguments; for a `map` chunk, one argument list per call. */
+  /**
+   * Its arguments; for a `map` chunk, one array per parameter (columns).
+   * An argument kept in Redis is `null` here, and listed in `refs`.
+   */
   args: unknown[];
+  /** The arguments kept in Redis (values.ts); absent for none. */
+  refs?: ArgRef[];
+  /** Its executor's value options, when they are not the defaults. */
+  values?: ValueLimits;
   /** 1 for a `map` chunk, else 0. */
   chunk: 0 | 1;
   /** ms from its start on the node; absent for none. */
@@ -70,8 +78,11 @@ export type ResultReply =
     ms?: number;
   }
   & (
-    /** For a chunk: `{ values, error?: ErrorRecord | RawThrow }`. */
-    | { ok: true; value: unknown }
+    /**
+     * For a chunk: `{ values, error?: ErrorRecord | RawThrow }`. A value
+     * kept in Redis is `undefined` here, and `stored` says where it is.
+     */
+    | { ok: true; value: unknown; stored?: ValueRef }
     | { ok: false; error: ErrorRecord | RawThrow; fault?: Fault }
   );
 

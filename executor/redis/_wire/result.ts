@@ -60,14 +60,16 @@ export function toResultReply(
 /** A reply's outcome, on the executor: what its future settles with. */
 export function fromResultReply(reply: ResultReply, chunk: boolean): Outcome {
   if (!reply.ok) return { ok: false, error: rebuild(reply.error, reply.fault) };
-  const value = reply.value;
-  if (chunk) {
-    const record = value as ChunkRecord;
-    if (record.error !== undefined) {
-      (record as { error: unknown }).error = fromRecord(record.error);
-    }
+  return { ok: true, value: chunk ? fixChunk(reply.value) : reply.value };
+}
+
+/** A chunk's outcome as it travelled: its error record rebuilt. */
+export function fixChunk(value: unknown): unknown {
+  const record = value as ChunkRecord;
+  if (record.error !== undefined) {
+    (record as { error: unknown }).error = fromRecord(record.error);
   }
-  return { ok: true, value };
+  return record;
 }
 
 const FAULTS: Record<Fault, new (message: string) => Error> = {

@@ -7,6 +7,10 @@
 //   StopRecord ── XADD <queue>:control:<nodeId> ── XREAD ──────> stops it
 //   stats() ── <queue>:nodes, <queue>:nodes:data <── every second: announce
 //
+// A task with labels goes to `<queue>:labels:<a,b>` instead of `<queue>`,
+// its label set added to `<queue>:labelsets` first; a node with labels reads
+// the streams of the sets it has every label of, before the queue's own.
+//
 // A task entry has two fields: TASK, the node:v8 TaskRecord, and LEASE, the
 // lease as text, so the claim script can read it (Lua cannot read v8). A
 // reply entry carries every reply one node had for one executor at that
@@ -27,9 +31,30 @@ export const FIELD = {
   CONTROL: "c",
 } as const;
 
-/** The task stream of a queue: one stream per queue. */
-export function taskStream(queue: string): string {
-  return queue;
+/**
+ * The task stream of a queue's tasks that need `labels` (sorted, without
+ * repeats): the queue's own stream for none, and one stream per set of
+ * labels (SPEC "Labels"), which only nodes with every one of them read.
+ */
+export function taskStream(
+  queue: string,
+  labels: readonly string[] = [],
+): string {
+  return labels.length === 0 ? queue : `${queue}:labels:${labels.join(",")}`;
+}
+
+/**
+ * The sets of labels a queue's tasks have used: a set of their joined
+ * names (`a,b`), which executors add to before their first such task and
+ * nodes read to learn which streams to read.
+ */
+export function labelSetsKey(queue: string): string {
+  return `${queue}:labelsets`;
+}
+
+/** The labels of a member of `labelSetsKey` (the inverse of the join). */
+export function labelsOf(member: string): string[] {
+  return member === "" ? [] : member.split(",");
 }
 
 /** Where nodes answer one executor. */

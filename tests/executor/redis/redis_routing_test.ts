@@ -104,3 +104,22 @@ Deno.test({
     assert.equal(await deadline(queued.result(), WAIT_MS, "queued"), "queued");
   },
 });
+
+Deno.test({
+  name:
+    "RedisExecutor.shutdown() right after submitting to a queue no node serves ends once unroutableTimeout fails the tasks",
+  ignore,
+  async fn() {
+    await using redis = await startRedis();
+    const executor = new RedisExecutor({
+      url: redis.url,
+      queue: "nobody",
+      unroutableTimeout: 1_000,
+    });
+    const futures = [1, 2, 3].map((n) => executor.submit((x: number) => x, n));
+    await deadline(executor.shutdown(), WAIT_MS, "shutdown()");
+    for (const future of futures) {
+      assert.ok((await future.exception()) instanceof BrokenExecutorError);
+    }
+  },
+});
