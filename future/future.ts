@@ -36,6 +36,30 @@ export type DoneCallback<T> = (future: Future<T>) => void;
  */
 export type ProgressCallback<T> = (value: unknown, future: Future<T>) => void;
 
+// A future's listener: a done callback, or a progress callback wrapped.
+type Listener = DoneCallback<never> | Progress;
+
+// A progress callback among a future's done callbacks.
+class Progress {
+  constructor(readonly fn: ProgressCallback<never>) {}
+}
+
+// A thenable that rejects the promise it resolves: how a future fails the
+// promise it handed out through its one resolve function (the promise
+// rejects two microtasks later than a reject call would).
+// A value kept elsewhere (a RedisExecutor's large result) is read once
+// someone waits for it: its promise stands in for it.
+function valueOf(value: unknown): unknown {
+  return value instanceof LazyValue ? value.value() : value;
+}
+
+class Failure {
+  constructor(readonly error: unknown) {}
+  then(_: unknown, reject: (error: unknown) => void): void {
+    reject(this.error);
+  }
+}
+
 // The property that makes a future uncloneable, and the function it holds
 // (its name is what a clone error shows).
 const UNCLONEABLE = "@concurrent/futures:Future";
@@ -64,22 +88,30 @@ function passFuturesAsTopLevelArguments(): void {}
  * ```
  */
 export class Future<T> {
-  // Invariant: #state is "finished" iff #outcome is set.
-  #state: FutureState = "pending";
-  // The value or the error, once finished.
-  #outcome: Outcome<T> | undefined;
-  // Callbacks waiting for done: none, one (no array: most futures have at
-  // most one), or a list; cleared when they run. (Typed loosely so that
-  // Future<T> stays covariant: a Future<number> is a Future<unknown>.)
-  #callbacks: DoneCallback<never> | DoneCallback<never>[] | undefined;
-  // Callbacks for progress values; undefined until one is added.
-  #progress: ProgressCallback<never>[] | undefined;
-  // Made only when someone awaits before done, so an unobserved failure
-  // rejects no promise.
-  #waiters: PromiseWithResolvers<unknown> | undefined;
+  // "pending", "running" or "cancelled"; once finished, the outcome (the
+  // value or the error). One field for both, as every queued task keeps
+  // its future.
+  #state: "pending" | "running" | "cancelled" | Outcome<T> = "pending";
+  // Done callbacks (functions) and progress callbacks (wrapped in a
+  // `Progress`), in the order added: none, one (no array: most futures have
+  // at most one), or a list; cleared when the future is done. (Typed
+  // loosely so that Future<T> stays covariant: a Future<number> is a
+  // Future<unknown>.)
+  #callbacks: Listener | Listener[] | undefined;
+  // The promise result() hands out: one per future, made on the first
+  // call, so an unobserved failure rejects no promise.
+  #promise: Promise<T> | undefined;
+  // Settles #promise while the future is not done. Only the resolve
+  // function is kept, not reject and a resolvers object (~100 bytes less a
+  // waiting future): a failure resolves it with a `Failure`, a thenable
+  // that rejects it.
+  #resolve: ((value: unknown) => void) | undefined;
 
   static {
-    setOutcomeReader((future) => (future as Future<unknown>).#outcome);
+    setOutcomeReader((future) => {
+      const state = (future as Future<unknown>).#state;
+      return typeof state === "string" ? undefined : state;
+    });
   }
 
   /** Makes a pending future (for tests, and executors of one's own). */
@@ -94,12 +126,13 @@ export class Future<T> {
 
   /** How `console.log` shows it: its state. */
   [Symbol.for("Deno.customInspect")](): string {
-    return `Future { ${this.#state} }`;
+    return `Future { ${this.state} }`;
   }
 
   /** Where the future is in its life. */
   get state(): FutureState {
-    return this.#state;
+    const state = this.#state;
+    return typeof state === "string" ? state : "finished";
   }
 
   /**
@@ -112,8 +145,7 @@ export class Future<T> {
     if (this.#state === "cancelled") return true;
     if (this.#state !== "pending") return false;
     this.#state = "cancelled";
-    this.#waiters?.reject(new CancelledError());
-    this.#runCallbacks();
+    Future.#settle(this);
     return true;
   }
 
@@ -142,11 +174,13 @@ export class Future<T> {
    * @returns `true` once done.
    */
   done(): boolean {
-    return this.#state === "finished" || this.#state === "cancelled";
+    const state = this.#state;
+    return typeof state !== "string" || state === "cancelled";
   }
 
   /**
-   * Waits for the value.
+   * Waits for the value. Without options it returns the same promise each
+   * call.
    *
    * @param options `timeout` (ms) and `signal` bound the wait, not the task.
    * @returns The value.
@@ -154,10 +188,9 @@ export class Future<T> {
    * past `timeout`; `signal.reason` when the signal aborts.
    */
   result(options?: FutureWaitOptions): Promise<T> {
-    if (options === undefined) return this.#promise();
-    return this.#waitDone(options, "wait for the future's result").then(() =>
-      this.#promise()
-    );
+    if (options === undefined) return Future.#promiseOf(this);
+    return Future.#waitDone(this, options, "wait for the future's result")
+      .then(() => Future.#promiseOf(this));
   }
 
   /**
@@ -169,10 +202,10 @@ export class Future<T> {
    * `signal.reason` when the signal aborts.
    */
   async exception(options: FutureWaitOptions = {}): Promise<unknown> {
-    await this.#waitDone(options, "wait for the future's exception");
-    if (this.#state === "cancelled") throw new CancelledError();
-    const outcome = this.#outcome!;
-    return outcome.ok ? undefined : outcome.error;
+    await Future.#waitDone(this, options, "wait for the future's exception");
+    const state = this.#state;
+    if (typeof state === "string") throw new CancelledError();
+    return state.ok ? undefined : state.error;
   }
 
   /**
@@ -188,8 +221,8 @@ export class Future<T> {
         "Cannot add done callback as 'fn' must be a function",
       );
     }
-    if (this.done()) this.#call(fn as DoneCallback<never>);
-    else this.#addCallback(fn as DoneCallback<never>);
+    if (this.done()) call(fn as DoneCallback<never>, this);
+    else Future.#addCallback(this, fn as DoneCallback<never>);
   }
 
   /**
@@ -224,7 +257,7 @@ export class Future<T> {
       );
     }
     if (this.done()) return;
-    (this.#progress ??= []).push(fn as ProgressCallback<never>);
+    Future.#addCallback(this, new Progress(fn as ProgressCallback<never>));
   }
 
   // For executor implementations.
@@ -237,11 +270,13 @@ export class Future<T> {
    * @param value The value the task reported.
    */
   setProgress(value: unknown): void {
-    const callbacks = this.#progress;
-    if (callbacks === undefined || this.done()) return;
-    for (const fn of callbacks) {
+    const callbacks = this.#callbacks;
+    // Done callbacks alone (or none): no progress callback to call.
+    if (callbacks === undefined || typeof callbacks === "function") return;
+    for (const listener of Array.isArray(callbacks) ? callbacks : [callbacks]) {
+      if (typeof listener === "function") continue;
       try {
-        (fn as ProgressCallback<T>)(value, this);
+        (listener.fn as ProgressCallback<T>)(value, this);
       } catch (error) {
         console.error("Future progress callback threw:", error);
       }
@@ -261,7 +296,7 @@ export class Future<T> {
     }
     if (this.#state === "cancelled") return false;
     throw new InvalidStateError(
-      `Cannot mark the future running as it is ${this.#state}`,
+      `Cannot mark the future running as it is ${this.state}`,
     );
   }
 
@@ -272,12 +307,8 @@ export class Future<T> {
    * @throws {InvalidStateError} If the future is already done.
    */
   setResult(value: T): void {
-    this.#finish({ ok: true, value });
-    // A value kept elsewhere is read once someone waits for it.
-    this.#waiters?.resolve(
-      value instanceof LazyValue ? value.value() as Promise<T> : value,
-    );
-    this.#runCallbacks();
+    Future.#finish(this, { ok: true, value });
+    Future.#settle(this);
   }
 
   /**
@@ -287,88 +318,109 @@ export class Future<T> {
    * @throws {InvalidStateError} If the future is already done.
    */
   setException(error: unknown): void {
-    this.#finish({ ok: false, error });
-    this.#waiters?.reject(error);
-    this.#runCallbacks();
+    Future.#finish(this, { ok: false, error });
+    Future.#settle(this);
   }
 
-  #finish(outcome: Outcome<T>): void {
-    if (this.done()) {
+  // The helpers below are static (`Future.#settle(future)`): an instance
+  // private method would cost every future a slot (V8 marks each instance
+  // of a class that has one), and a million may wait in a queue.
+
+  // Finishes it, or throws if it is done.
+  static #finish<T>(future: Future<T>, outcome: Outcome<T>): void {
+    if (future.done()) {
       throw new InvalidStateError(
-        `Cannot set the outcome of the future as it is ${this.#state}`,
+        `Cannot set the outcome of the future as it is ${future.state}`,
       );
     }
-    this.#state = "finished";
-    this.#outcome = outcome;
+    future.#state = outcome;
   }
 
-  #promise(): Promise<T> {
-    if (this.#state === "cancelled") {
-      return Promise.reject(new CancelledError());
+  // Done: settles the promise handed out, if any, then the callbacks.
+  static #settle(future: Future<unknown>): void {
+    const resolve = future.#resolve;
+    if (resolve !== undefined) {
+      future.#resolve = undefined;
+      const state = future.#state;
+      if (typeof state === "string") resolve(new Failure(new CancelledError()));
+      else resolve(state.ok ? valueOf(state.value) : new Failure(state.error));
     }
-    const outcome = this.#outcome;
-    if (outcome !== undefined) {
-      if (!outcome.ok) return Promise.reject(outcome.error);
-      const value = outcome.value;
-      return value instanceof LazyValue
-        ? value.value() as Promise<T>
-        : Promise.resolve(value);
+    const callbacks = future.#callbacks;
+    future.#callbacks = undefined;
+    if (typeof callbacks === "function") call(callbacks, future);
+    else if (Array.isArray(callbacks)) {
+      for (const fn of callbacks) {
+        if (typeof fn === "function") call(fn, future);
+      }
     }
-    this.#waiters ??= Promise.withResolvers<unknown>();
-    return this.#waiters.promise as Promise<T>;
   }
 
-  #waitDone(options: FutureWaitOptions, action: string): Promise<void> {
+  // The promise result() hands out, made once.
+  static #promiseOf<T>(future: Future<T>): Promise<T> {
+    if (future.#promise !== undefined) return future.#promise;
+    const state = future.#state;
+    if (state === "cancelled") {
+      return future.#promise = Promise.reject(new CancelledError());
+    }
+    if (typeof state === "object") {
+      return future.#promise = state.ok
+        ? Promise.resolve(valueOf(state.value) as T)
+        : Promise.reject(state.error);
+    }
+    return future.#promise = new Promise<T>((resolve) =>
+      future.#resolve = resolve as (value: unknown) => void
+    );
+  }
+
+  static #waitDone(
+    future: Future<unknown>,
+    options: FutureWaitOptions,
+    action: string,
+  ): Promise<void> {
     const { timeout, signal } = options;
     checkTimeout(timeout, action);
     checkSignal(signal, action);
-    if (this.done()) return Promise.resolve();
+    if (future.done()) return Promise.resolve();
     return waitUntil((wake) => {
       const onDone = wake as DoneCallback<never>;
-      this.#addCallback(onDone);
+      Future.#addCallback(future, onDone);
       // A wait that gave up leaves no callback behind on the future.
-      return () => this.#removeCallback(onDone);
+      return () => Future.#removeCallback(future, onDone);
     }, {
       timeout,
       signal,
       timedOut: () =>
         new TimeoutError(
-          `Future not done within ${timeout} ms: it is ${this.#state}`,
+          `Future not done within ${timeout} ms: it is ${future.state}`,
         ),
     });
   }
 
-  #addCallback(fn: DoneCallback<never>): void {
-    const callbacks = this.#callbacks;
-    if (callbacks === undefined) this.#callbacks = fn;
-    else if (typeof callbacks === "function") this.#callbacks = [callbacks, fn];
-    else callbacks.push(fn);
+  static #addCallback(future: Future<unknown>, fn: Listener): void {
+    const callbacks = future.#callbacks;
+    if (callbacks === undefined) future.#callbacks = fn;
+    else if (Array.isArray(callbacks)) callbacks.push(fn);
+    else future.#callbacks = [callbacks, fn];
   }
 
-  #removeCallback(fn: DoneCallback<never>): void {
-    const callbacks = this.#callbacks;
-    if (callbacks === fn) this.#callbacks = undefined;
+  static #removeCallback(
+    future: Future<unknown>,
+    fn: DoneCallback<never>,
+  ): void {
+    const callbacks = future.#callbacks;
+    if (callbacks === fn) future.#callbacks = undefined;
     else if (Array.isArray(callbacks)) {
       const i = callbacks.indexOf(fn);
       if (i >= 0) callbacks.splice(i, 1);
     }
   }
+}
 
-  #runCallbacks(): void {
-    const callbacks = this.#callbacks;
-    this.#callbacks = undefined;
-    this.#progress = undefined;
-    if (typeof callbacks === "function") this.#call(callbacks);
-    else if (callbacks !== undefined) {
-      for (const fn of callbacks) this.#call(fn);
-    }
-  }
-
-  #call(fn: DoneCallback<never>): void {
-    try {
-      (fn as DoneCallback<T>)(this);
-    } catch (error) {
-      console.error("Future done callback threw:", error);
-    }
+// Calls a done callback; one that throws is reported and breaks nothing.
+function call(fn: DoneCallback<never>, future: Future<unknown>): void {
+  try {
+    (fn as DoneCallback<unknown>)(future);
+  } catch (error) {
+    console.error("Future done callback threw:", error);
   }
 }

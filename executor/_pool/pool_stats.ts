@@ -43,6 +43,14 @@ export class PoolStats {
     }
   };
 
+  /** A started task settled, `ok` or failed, after running `ms`. */
+  settled(ok: boolean, ms: number): void {
+    this.running--;
+    if (ok) this.completed++;
+    else this.failed++;
+    this.runTime.add(ms);
+  }
+
   /**
    * The pool's `stats()`: these totals, and the workers' state now.
    *

@@ -20,6 +20,8 @@ import { type Reaper, startReaper } from "./reaper.ts";
 // After SIGTERM, a child gets this long before SIGKILL: a task stuck in a
 // synchronous loop never handles SIGTERM, and must still stop.
 const KILL_GRACE_MS = 200;
+// How much of a child's stdout one read takes (a pipe holds 64 KB).
+const READ_BYTES = 64 * 1024;
 const NAMES = [
   "read",
   "write",
@@ -248,13 +250,21 @@ class ChildWorker implements WorkerHandle {
   // that does not deserialize) ends the child; so does stdout closing while
   // the child lives, since it can no longer report.
   // (A reader, not `for await`: the iterator costs a promise hop a chunk,
-  // ~20 µs of a round trip.)
+  // ~20 µs of a round trip. A BYOB reader into one buffer, not the default
+  // reader, which allocates a new 64 KB buffer a read: a raw echo child's
+  // round trip takes ~25 µs less, ~35 µs less pinned to one CPU.)
   async #read(): Promise<void> {
-    const reader = this.#child.stdout.getReader();
+    const reader = this.#child.stdout.getReader({ mode: "byob" });
+    // Moved into each read and back with its chunk; the frames a chunk
+    // holds are views of it, each decoded before the next read.
+    let buffer = new ArrayBuffer(READ_BYTES);
     try {
       for (;;) {
-        const { done, value: chunk } = await reader.read();
+        const { done, value: chunk } = await reader.read(
+          new Uint8Array(buffer),
+        );
         if (done) break;
+        buffer = chunk.buffer as ArrayBuffer;
         for (const frame of this.#frames.decode(chunk)) {
           if (channel.needsV8(frame)) await loadV8();
           const message = channel.decode(frame) as FromWorker;

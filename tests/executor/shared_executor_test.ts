@@ -28,6 +28,29 @@ for (const { name, make } of executors) {
     assert.equal(await deadline(fib.result(), WAIT, "fib"), 6765);
   });
 
+  Deno.test(`${name}.submit() passes its arguments as given: none, one array, several`, async () => {
+    await using pool = make({ maxWorkers: 1 });
+    const count = (...args: unknown[]) => [args.length, ...args];
+    const results = await deadline(
+      Promise.all([
+        pool.submit(count).result(),
+        pool.submit(count, [1, 2]).result(),
+        pool.submit(count, undefined).result(),
+        pool.submit(count, 1, [2], { three: 3 }).result(),
+        pool.run(count, [[4]], { timeout: WAIT }).result(),
+      ]),
+      WAIT,
+      "arguments",
+    );
+    assert.deepEqual(results, [
+      [0],
+      [1, [1, 2]],
+      [1, undefined],
+      [3, 1, [2], { three: 3 }],
+      [1, [4]],
+    ]);
+  });
+
   Deno.test(`${name}.submit() brings errors back with name, message, stack and cause`, async () => {
     await using pool = make({ maxWorkers: 1 });
     const failing = pool.submit(function explode() {

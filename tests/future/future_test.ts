@@ -106,6 +106,96 @@ Deno.test("Future.result() rejects with the task's error and exception() returns
   assert.equal(await future.exception(), error);
 });
 
+Deno.test("Future.result() hands out one promise per future, before and after done", async () => {
+  const late = new Future<string>();
+  const first = late.result();
+  assert.equal(late.result(), first);
+  late.setResult("late");
+  assert.equal(late.result(), first);
+  assert.equal(await first, "late");
+
+  const early = new Future<string>();
+  early.setResult("early");
+  assert.equal(early.result(), early.result());
+
+  const failed = new Future<string>();
+  const waiting = failed.result();
+  const error = new Error("failed");
+  failed.setException(error);
+  assert.equal(failed.result(), waiting);
+  await assert.rejects(waiting, (e) => e === error);
+
+  const cancelled = new Future<string>();
+  const before = cancelled.result();
+  cancelled.cancel();
+  assert.equal(cancelled.result(), before);
+  await assert.rejects(before, CancelledError);
+  const after = new Future<string>();
+  after.cancel();
+  assert.equal(after.result(), after.result());
+  await assert.rejects(after.result(), CancelledError);
+
+  // With options, each call is a wait of its own, for the same value.
+  const bounded = new Future<number>();
+  const a = bounded.result({ timeout: 1000 });
+  const b = bounded.result({ timeout: 1000 });
+  assert.notEqual(a, b);
+  bounded.setResult(7);
+  assert.deepEqual(await Promise.all([a, b]), [7, 7]);
+});
+
+Deno.test("Future.result() awaited, then failed or cancelled: the awaited promise rejects, nothing else", async () => {
+  const unhandled: unknown[] = [];
+  const listener = (event: PromiseRejectionEvent) => {
+    unhandled.push(event.reason);
+    event.preventDefault();
+  };
+  globalThis.addEventListener("unhandledrejection", listener);
+  try {
+    const failed = new Future<number>();
+    const error = new Error("observed");
+    const caught = failed.result().catch((e) => e);
+    failed.setException(error);
+    assert.equal(await caught, error);
+    const cancelled = new Future<number>();
+    const stopped = cancelled.result().catch((e) => e);
+    cancelled.cancel();
+    assert.ok(await stopped instanceof CancelledError);
+    // Waited on with options only: the promise result() keeps is never made.
+    const timed = new Future<number>();
+    const waited = timed.result({ timeout: 1000 }).catch((e) => e);
+    timed.setException(error);
+    assert.equal(await waited, error);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.deepEqual(unhandled, []);
+  } finally {
+    globalThis.removeEventListener("unhandledrejection", listener);
+  }
+});
+
+Deno.test("Future keeps progress callbacks and done callbacks apart", async () => {
+  const future = new Future<number>();
+  const seen: unknown[] = [];
+  future.addDoneCallback(() => seen.push("done a"));
+  future.addProgressCallback((value) => seen.push(["progress", value]));
+  // A wait that gives up takes its own callback out, and no other.
+  await assert.rejects(future.result({ timeout: 1 }), TimeoutError);
+  future.addDoneCallback(() => seen.push("done b"));
+  future.setRunningOrNotifyCancel();
+  future.setProgress(1);
+  future.setResult(2);
+  future.setProgress(3);
+  assert.deepEqual(seen, [["progress", 1], "done a", "done b"]);
+
+  const alone = new Future<number>();
+  const values: unknown[] = [];
+  alone.addProgressCallback((value) => values.push(value));
+  alone.setProgress(4);
+  alone.setResult(5);
+  alone.setProgress(6);
+  assert.deepEqual(values, [4]);
+});
+
 Deno.test("Future.result() rejects TimeoutError and leaves the future pending", async () => {
   const future = new Future<number>();
   await assert.rejects(
