@@ -106,10 +106,11 @@ footer a { color: inherit; }
   header { padding: 8px 10px; }
   main { grid-template-columns: minmax(0, 1fr); padding: 8px; gap: 8px; }
   .wide { grid-column: span 1; }
-  .tiles { margin-left: 0; display: grid; grid-template-columns: repeat(4, minmax(0, 1fr));
+  .tiles { margin-left: 0; display: grid; grid-template-columns: repeat(5, minmax(0, 1fr));
     width: 100%; gap: 4px; }
-  .tile { min-width: 0; padding: 2px 6px; }
-  .tile .v { font-size: 15px; }
+  .tile { min-width: 0; padding: 2px 5px; }
+  .tile .k { font-size: 10px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+  .tile .v { font-size: 14px; white-space: nowrap; }
   .scroll { max-height: none; }
 }
 `;
@@ -206,13 +207,14 @@ function renderStream(s, colors) {
   var tasks = s.tasks.filter(function (t) { return t.worker && (t.end === undefined || t.end >= from); });
   tasks.forEach(function (t) { lanes.add(t.worker); });
   var names = Array.from(lanes).sort(workerOrder);
-  var laneH = names.length > 12 ? Math.max(8, Math.floor(240 / names.length)) : 24;
+  // About 200 px of lanes, each 10 to 40 px high.
+  var laneH = Math.max(10, Math.min(40, Math.floor(200 / Math.max(1, names.length))));
   var height = Math.max(1, names.length) * laneH + axisH;
   var x = function (t) { return labelW + Math.max(0, Math.min(1, (t - from) / range)) * plotW; };
   var live = new Set(s.workers.map(function (w) { return w.id; }));
   var out = [];
   out.push('<svg viewBox="0 0 ' + width + " " + height + '" height="' + height + '" role="img" aria-label="Task stream">');
-  var step = range <= 60000 ? 10000 : 60000;
+  var step = range <= 30000 ? 5000 : range <= 60000 ? 10000 : 60000;
   for (var t = Math.ceil(from / step) * step; t <= now; t += step) {
     var gx = x(t);
     out.push('<line x1="' + gx + '" x2="' + gx + '" y1="0" y2="' + (height - axisH) + '" stroke="var(--grid)"/>');
@@ -331,7 +333,7 @@ function renderProgress(s, colors) {
   $("progress-body").innerHTML = html;
 }
 
-function lineChart(points, value, color, height, width, from, to) {
+function lineChart(points, value, color, height, width, from, to, fmt) {
   var max = 1;
   points.forEach(function (p) { max = Math.max(max, value(p)); });
   var top = 4, bottom = 14, left = 4, w = width - left - 4, h = height - top - bottom;
@@ -340,7 +342,7 @@ function lineChart(points, value, color, height, width, from, to) {
   var line = points.map(function (p, i) { return (i ? "L" : "M") + px(p.at).toFixed(1) + " " + py(value(p)).toFixed(1); }).join("");
   var out = '<svg viewBox="0 0 ' + width + " " + height + '" height="' + height + '">' +
     '<line x1="' + left + '" x2="' + (left + w) + '" y1="' + (top + h) + '" y2="' + (top + h) + '" stroke="var(--line)"/>' +
-    '<text x="' + (left + w) + '" y="' + (top + 8) + '" text-anchor="end">max ' + fmtRate(max) + "</text>" +
+    '<text x="' + (left + w) + '" y="' + (top + 8) + '" text-anchor="end">max ' + fmt(max) + "</text>" +
     '<text x="' + left + '" y="' + (height - 2) + '">-' + Math.round((to - from) / 1000) + 's</text><text x="' + (left + w) +
     '" y="' + (height - 2) + '" text-anchor="end">now</text>';
   if (points.length > 1) {
@@ -365,9 +367,9 @@ function renderRates(s) {
   var lastQueued = pts.length ? pts[pts.length - 1].queued : s.stats.queued;
   box.innerHTML =
     '<div class="chart-title"><span>Tasks finished per second</span><b data-rate>' + fmtRate(rateNow(s.rates)) + "</b></div>" +
-    lineChart(perSecond, function (p) { return p.v; }, "var(--accent)", 96, width, from, s.now) +
+    lineChart(perSecond, function (p) { return p.v; }, "var(--accent)", 96, width, from, s.now, fmtRate) +
     '<div class="chart-title"><span>Queued tasks</span><b data-queued>' + fmtInt(lastQueued) + "</b></div>" +
-    lineChart(pts, function (p) { return p.queued; }, "var(--queued)", 96, width, from, s.now);
+    lineChart(pts, function (p) { return p.queued; }, "var(--queued)", 96, width, from, s.now, fmtInt);
 }
 
 function renderFailures(s) {
@@ -459,7 +461,7 @@ export function page(nonce: string): string {
 <main>
   <section id="stream" class="panel wide">
     <div class="head"><h2>Task stream</h2><div id="legend" class="legend"></div>
-      <div class="range"><button data-range="60000" class="on">1 min</button><button data-range="300000">5 min</button></div></div>
+      <div class="range"><button data-range="30000">30 s</button><button data-range="60000" class="on">1 min</button><button data-range="300000">5 min</button></div></div>
     <div id="stream-chart"></div>
   </section>
   <section id="rates" class="panel"><div class="head"><h2>Rates</h2></div><div id="rates-body"></div></section>
