@@ -144,17 +144,21 @@ export class PoolSource implements DashboardSource {
   }
 }
 
-// A progress value as the page can show it: JSON, cut short when long, or
-// its string form when JSON cannot hold it (a BigInt, a cycle).
+// A progress value as the page can show it: as JSON reads it (a BigInt as
+// "12n"), cut short when long, or its string form when JSON cannot hold it
+// (a cycle, a function).
 function jsonSafe(value: unknown): unknown {
   let json: string | undefined;
   try {
-    json = JSON.stringify(value);
+    json = JSON.stringify(
+      value,
+      (_, v) => typeof v === "bigint" ? `${v}n` : v,
+    );
   } catch {
     return String(value);
   }
   if (json === undefined) return String(value);
   return json.length > MAX_PROGRESS_CHARS
     ? `${json.slice(0, MAX_PROGRESS_CHARS)}…`
-    : value;
+    : JSON.parse(json);
 }
