@@ -99,6 +99,10 @@ pre { margin: 6px 0 2px; padding: 8px; background: var(--bg); border-radius: 6px
 .empty { color: var(--muted); padding: 8px 0; }
 footer { color: var(--muted); font-size: 11px; padding: 0 16px 14px; }
 footer a { color: inherit; }
+@media (min-width: 1101px) {
+  main { min-height: calc(100vh - 96px); grid-template-rows: auto 1fr; }
+  .scroll { max-height: none; flex: 1 1 0; min-height: 160px; }
+}
 @media (max-width: 1100px) {
   main { grid-template-columns: repeat(2, minmax(0, 1fr)); }
 }
@@ -207,8 +211,8 @@ function renderStream(s, colors) {
   var tasks = s.tasks.filter(function (t) { return t.worker && (t.end === undefined || t.end >= from); });
   tasks.forEach(function (t) { lanes.add(t.worker); });
   var names = Array.from(lanes).sort(workerOrder);
-  // About 200 px of lanes, each 10 to 40 px high.
-  var laneH = Math.max(10, Math.min(40, Math.floor(200 / Math.max(1, names.length))));
+  // About 220 px of lanes, each 10 to 52 px high.
+  var laneH = Math.max(10, Math.min(52, Math.floor(220 / Math.max(1, names.length))));
   var height = Math.max(1, names.length) * laneH + axisH;
   var x = function (t) { return labelW + Math.max(0, Math.min(1, (t - from) / range)) * plotW; };
   var live = new Set(s.workers.map(function (w) { return w.id; }));
@@ -237,7 +241,8 @@ function renderStream(s, colors) {
     var lane = index.get(task.worker);
     var y = lane * laneH + 3, h = laneH - 6;
     var end = task.end === undefined ? now : task.end;
-    var x0 = x(task.start), x1 = Math.max(x0 + 1.5, x(end));
+    // A failure stays visible however short it was.
+    var x0 = x(task.start), x1 = Math.max(x0 + (task.outcome === "failed" ? 3 : 1.5), x(end));
     var color = colors[task.fn] || "#888";
     var tip = task.fn + " #" + task.id + " on " + task.worker + ": " + task.outcome + ", " + fmtMs(end - task.start);
     var attrs = ' data-task="' + esc(task.id) + '" data-fn="' + esc(task.fn) + '" data-outcome="' + task.outcome + '"';
@@ -364,12 +369,11 @@ function renderRates(s) {
     var done = pts[i].completed + pts[i].failed - pts[i - 1].completed - pts[i - 1].failed;
     perSecond.push({ at: pts[i].at, v: dt > 0 ? done / dt : 0 });
   }
-  var lastQueued = pts.length ? pts[pts.length - 1].queued : s.stats.queued;
   box.innerHTML =
     '<div class="chart-title"><span>Tasks finished per second</span><b data-rate>' + fmtRate(rateNow(s.rates)) + "</b></div>" +
-    lineChart(perSecond, function (p) { return p.v; }, "var(--accent)", 96, width, from, s.now, fmtRate) +
-    '<div class="chart-title"><span>Queued tasks</span><b data-queued>' + fmtInt(lastQueued) + "</b></div>" +
-    lineChart(pts, function (p) { return p.queued; }, "var(--queued)", 96, width, from, s.now, fmtInt);
+    lineChart(perSecond, function (p) { return p.v; }, "var(--accent)", 90, width, from, s.now, fmtRate) +
+    '<div class="chart-title"><span>Queued tasks</span><b data-queued>' + fmtInt(s.stats.queued) + "</b></div>" +
+    lineChart(pts, function (p) { return p.queued; }, "var(--queued)", 90, width, from, s.now, fmtInt);
 }
 
 function renderFailures(s) {
