@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import {
   type Executor,
+  fromModule,
   ProcessPoolExecutor,
   reportProgress,
   serveDashboard,
@@ -190,6 +191,33 @@ Deno.test('serveDashboard() snapshot: a running task\'s latest progress, as JSON
     Atomics.notify(flag, 0);
     await deadline(future.result(), WAIT_MS, "the task");
   }
+});
+
+Deno.test("serveDashboard() names a task by its function's name, a module task by its export, an unnamed one anonymous", async () => {
+  await using pool = new ThreadPoolExecutor({ maxWorkers: 1 });
+  await using board = serveDashboard(pool);
+  const tasks = fromModule<typeof import("../executor/fixtures/tasks.ts")>(
+    new URL("../executor/fixtures/tasks.ts", import.meta.url),
+  );
+  const double = (x: number) => x * 2;
+  await deadline(
+    Promise.all([
+      pool.submit(tasks.add, 1, 2).result(),
+      pool.submit(double, 1).result(),
+      pool.submit((x: number) => x - 1, 1).result(),
+      pool.submit(function named(x: number) {
+        return x;
+      }, 1).result(),
+    ]),
+    WAIT_MS,
+    "the tasks",
+  );
+  const snapshot = await (await fetch(new URL("/api/snapshot", board.url)))
+    .json();
+  assert.deepEqual(
+    snapshot.functions.map((f: { name: string }) => f.name),
+    ["add", "double", "anonymous", "named"],
+  );
 });
 
 Deno.test("serveDashboard() checks its arguments", async () => {
