@@ -381,7 +381,11 @@ function renderFailures(s) {
   if (key === failuresKey) return;
   failuresKey = key;
   var box = $("failures-body");
-  box.querySelectorAll("details[open]").forEach(function (d) { openFailures.add(d.dataset.failure); });
+  // Keep open what the reader opened (and closed what they closed).
+  box.querySelectorAll("details").forEach(function (d) {
+    if (d.open) openFailures.add(d.dataset.failure);
+    else openFailures.delete(d.dataset.failure);
+  });
   if (s.failures.length === 0) {
     box.innerHTML = '<div class="empty">No failure since the dashboard started.</div>';
     return;
