@@ -15,3 +15,6 @@ export * from "./executor/transfer.ts";
 export * from "./executor/report_progress.ts";
 export * from "./executor/stats.ts";
 export * from "./executor/process_pool_executor.ts";
+export * from "./dashboard/serve_dashboard.ts";
+export * from "./dashboard/register_dashboard_source.ts";
+export * from "./dashboard/source.ts";

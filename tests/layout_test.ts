@@ -1,6 +1,6 @@
 // The layout's whiteboard (ARCHITECTURE.md, "Which folder may import
-// which") made executable: every relative import under future/ and
-// executor/ (and mod.ts) is read, and a folder that imports one it may not,
+// which") made executable: every relative import under future/, executor/
+// and dashboard/ (and mod.ts) is read, and a folder that imports one it may not,
 // or a cycle between files, fails here with the line that does it.
 import assert from "node:assert/strict";
 
@@ -12,7 +12,7 @@ const ROOT = new URL("../", import.meta.url);
  * itself.
  */
 const MAY_IMPORT: Record<string, string[]> = {
-  ".": ["future", "executor"],
+  ".": ["future", "executor", "dashboard"],
   "future": [],
   "executor/_wire": [],
   "executor/_worker": ["executor/_wire"],
@@ -32,6 +32,10 @@ const MAY_IMPORT: Record<string, string[]> = {
     "executor/_thread",
     "executor/_process",
   ],
+  // The dashboard watches executors; none of them imports it. A pool is
+  // watched through its tap (executor/_pool/pool_view.ts), the one part of
+  // _pool/ it reads.
+  "dashboard": ["future", "executor", "executor/_pool"],
   // The Redis side: the engine knows only npm:redis; the two sides meet only
   // in Redis, through _wire/, so _executor/ and _node/ never import each
   // other.
@@ -82,6 +86,7 @@ function libraryFiles(): string[] {
   };
   walk("future");
   walk("executor");
+  walk("dashboard");
   return files;
 }
 
@@ -133,6 +138,20 @@ Deno.test("Layout: mod.ts and everything outside executor/redis/ import nothing 
     .flatMap((file) =>
       importsOf(file)
         .filter((target) => target.startsWith("executor/redis/"))
+        .map((target) => `${file} -> ${target}`)
+    );
+  assert.deepEqual(wrong, []);
+});
+
+Deno.test("Layout: dashboard/ reads a pool only through executor/_pool/pool_view.ts", () => {
+  const wrong = libraryFiles()
+    .filter((file) => file.startsWith("dashboard/"))
+    .flatMap((file) =>
+      importsOf(file)
+        .filter((target) =>
+          target.startsWith("executor/_pool/") &&
+          target !== "executor/_pool/pool_view.ts"
+        )
         .map((target) => `${file} -> ${target}`)
     );
   assert.deepEqual(wrong, []);

@@ -8,6 +8,9 @@ import { describe } from "../../future/_util.ts";
 // worker compiles it once (the worker caches by id).
 const specs = new WeakMap<object, FunctionSpec>();
 const bySource = new Map<string, FunctionSpec>();
+// The name of the first function a source spec was made from (for the
+// dashboard: `name` does not travel, and an arrow function's source lacks it).
+const names = new WeakMap<FunctionSpec, string>();
 let nextId = 1;
 
 // Deno's built-ins written in JS (fetch, structuredClone, Deno.readTextFile)
@@ -55,6 +58,7 @@ export function functionSpec(task: unknown, action: string): FunctionSpec {
     const source = sourceOf(task, action);
     spec = bySource.get(source) ?? { id: nextId++, source };
     bySource.set(source, spec);
+    if (task.name !== "" && !names.has(spec)) names.set(spec, task.name);
   } else {
     throw new TypeError(
       `Cannot ${action} as 'fn' must be a function or a task from fromModule(): current value is ${
@@ -109,4 +113,18 @@ export function moduleSpec(module: string, name: string): FunctionSpec {
     byExport.set(key, spec = { id: nextId++, module, name });
   }
   return spec;
+}
+
+/**
+ * A task's name, to show it: a module task's export name, a function's
+ * `name`, else the name in its source (`function fib(`), else
+ * `"anonymous"`.
+ */
+export function functionName(spec: FunctionSpec): string {
+  if (spec.name !== undefined) return spec.name;
+  const name = names.get(spec);
+  if (name !== undefined) return name;
+  const declared = /^\s*(?:async\s+)?function\s*\*?\s*([\w$]+)/
+    .exec(spec.source ?? "");
+  return declared?.[1] ?? "anonymous";
 }

@@ -44,6 +44,35 @@ export class Histogram {
     };
   }
 
+  /** How many durations were added. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** Their sum (ms). */
+  get sum(): number {
+    return this.#sum;
+  }
+
+  /**
+   * For each bound (ms, ascending), how many durations fell in the buckets
+   * that end at or below it: exact when the bound is a bucket edge, a power
+   * of two times 1 + n/32 (1, 2.5, 5, 10, 25, 50, 100, 200, 400, 800 ms
+   * are; 250 and 1000 are not), else the bucket holding it is left out.
+   */
+  countUpTo(bounds: readonly number[]): number[] {
+    const counts: number[] = [];
+    let seen = 0;
+    let i = 0;
+    for (const bound of bounds) {
+      while (i < BUCKETS - 1 && Histogram.#lower(i + 1) <= bound) {
+        seen += this.#counts[i++];
+      }
+      counts.push(bound === Infinity ? this.#count : seen);
+    }
+    return counts;
+  }
+
   // The midpoint of the bucket holding the q-th sample, capped at max.
   #quantile(q: number): number {
     const rank = Math.ceil(q * this.#count);
@@ -64,6 +93,12 @@ export class Histogram {
     if (exp >= MAX_EXP) return BUCKETS - 1;
     const sub = (high >>> (20 - SUB_BITS)) & (SUB - 1);
     return (exp - MIN_EXP) * SUB + sub;
+  }
+
+  // Where a bucket starts (bucket 0 also holds everything below).
+  static #lower(bucket: number): number {
+    const exp = Math.floor(bucket / SUB) + MIN_EXP;
+    return 2 ** exp * (1 + (bucket % SUB) / SUB);
   }
 
   static #middle(bucket: number): number {

@@ -25,8 +25,19 @@ import { PoolStats } from "./pool_stats.ts";
 import { CallTimes } from "./call_times.ts";
 import { Pump } from "./pump.ts";
 import type { ExecutorStats } from "../stats.ts";
+import { functionName } from "../_base/function_spec.ts";
+import type { Histogram } from "../_base/histogram.ts";
+import { fanOut, type TaskTap } from "./tap.ts";
 
 export type { TaskOptions };
+
+/** A live worker, as a watcher sees it. */
+export interface WorkerView {
+  /** Its name (the pool's `name`, a dash, its number). */
+  name: string;
+  /** Tasks sent to it and not settled (0: idle). */
+  tasks: number;
+}
 
 /** What the pool needs to know, already validated. */
 export interface PoolOptions {
@@ -62,6 +73,9 @@ export class Pool {
   #broken: BrokenExecutorError | undefined;
   #closing = false;
   #closed: PromiseWithResolvers<void> | undefined;
+  // Who listens to the tasks' steps (the dashboards): `#stats.tap` tells
+  // them all.
+  #listeners: readonly TaskTap[] = [];
 
   constructor(options: PoolOptions) {
     this.#options = options;
@@ -100,6 +114,10 @@ export class Pool {
       this.#stats,
       this.#pump.now(),
     );
+    const tap = this.#stats.tap;
+    if (tap !== undefined) {
+      tap.submitted(future, item.id, functionName(fn), this.#pump.now());
+    }
     if (item.signal !== undefined) this.#watchSignal(item);
     this.#queue.push(item);
     // Dispatched with the turn's other submits, so they can share messages.
@@ -109,6 +127,37 @@ export class Pool {
   /** A snapshot of the pool's state and history (cheap: O(workers)). */
   stats(): ExecutorStats {
     return this.#stats.snapshot(this.#workers, this.#options.maxWorkers);
+  }
+
+  /**
+   * Tells `tap` each step of every task from now on, until the returned
+   * function is called.
+   */
+  listen(tap: TaskTap): () => void {
+    this.#setListeners([...this.#listeners, tap]);
+    return () => this.#setListeners(this.#listeners.filter((t) => t !== tap));
+  }
+
+  #setListeners(listeners: readonly TaskTap[]): void {
+    this.#listeners = listeners;
+    this.#stats.tap = listeners.length === 0
+      ? undefined
+      : listeners.length === 1
+      ? listeners[0]
+      : fanOut(listeners);
+  }
+
+  /** The live workers, oldest first. */
+  workers(): WorkerView[] {
+    return [...this.#workers].map((slot) => ({
+      name: slot.name,
+      tasks: slot.inflight.length,
+    }));
+  }
+
+  /** The run times (ms, start to settle) behind `stats().runTime`. */
+  get runTime(): Pick<Histogram, "count" | "sum" | "countUpTo"> {
+    return this.#stats.runTime;
   }
 
   /**
@@ -202,6 +251,7 @@ export class Pool {
       if (!item.start(now)) continue;
       batch.push(item);
       room--;
+      this.#stats.tap?.started(item.future, slot.name, now);
     }
     if (batch.length === 0) return;
     slot.send(batch, exclusive, now);

@@ -1,10 +1,12 @@
 // Runs on the main thread: the counts and timings behind a pool executor's
 // stats(). Updated by WorkItem at each step of a task's life and by
 // WorkerSlot as it turns busy and idle; fixed-size, however many tasks run.
+// The same steps go to `tap` when something listens (the dashboard).
 import type { Future } from "../../future/future.ts";
 import { Histogram } from "../_base/histogram.ts";
 import { utilization } from "../_base/utilization.ts";
 import type { ExecutorStats } from "../stats.ts";
+import type { TaskTap } from "./tap.ts";
 
 /** What a snapshot reads of a worker (a `WorkerSlot`). */
 export interface BusyWorker {
@@ -31,6 +33,8 @@ export class PoolStats {
   cancelled = 0;
   /** Busy ms of the workers gone. */
   retiredBusyMs = 0;
+  /** Who listens to each task's steps; undefined (the rule): nobody. */
+  tap: TaskTap | undefined = undefined;
 
   /**
    * A done callback for every task's future: counts cancellations, which
@@ -40,6 +44,7 @@ export class PoolStats {
     if (future.cancelled()) {
       this.queued--;
       this.cancelled++;
+      this.tap?.settled(future, "cancelled", performance.now());
     }
   };
 

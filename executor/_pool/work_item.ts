@@ -173,34 +173,49 @@ export class WorkItem {
     }
   }
 
-  /** Settles, at `now`, with what its worker reported. */
-  settle(status: number, value: unknown, now: number): void {
+  /** Hands a progress value its task reported to its future. */
+  progress(value: unknown): void {
+    this.future.setProgress(value);
+    this.#stats.tap?.progress(this.future, value);
+  }
+
+  /**
+   * Settles, at `now`, with what its worker reported (`ms`: how long it ran
+   * there).
+   */
+  settle(status: number, value: unknown, now: number, ms?: number): void {
     if (this.#limits !== undefined) this.unwatch();
     const future = this.future;
     if (future.done()) return;
     this.#stats.settled(status !== P.ERROR, now - this.#time!);
-    if (status === P.OK) future.setResult(value);
-    else if (status === P.ERROR) {
-      future.setException(fromRecord(value as ErrorRecord | RawThrow));
-    } else {
+    const tap = this.#stats.tap;
+    if (status === P.ERROR) {
+      const error = fromRecord(value as ErrorRecord | RawThrow);
+      tap?.settled(future, "failed", now, ms, error);
+      return future.setException(error);
+    }
+    if (status !== P.OK) {
       const chunk = value as ChunkRecord;
       if (chunk.error !== undefined) {
         (chunk as { error: unknown }).error = fromRecord(chunk.error);
       }
-      future.setResult(chunk);
     }
+    tap?.settled(future, "completed", now, ms);
+    future.setResult(value);
   }
 
   /** Fails it, unless it is done. */
   fail(error: unknown): void {
     this.unwatch();
     if (this.future.done()) return;
+    const now = performance.now();
     if (this.#flags & STARTED) {
-      this.#stats.settled(false, performance.now() - this.#time!);
+      this.#stats.settled(false, now - this.#time!);
     } else {
       this.#stats.queued--;
       this.#stats.failed++;
     }
+    this.#stats.tap?.settled(this.future, "failed", now, undefined, error);
     this.future.setException(error);
   }
 }

@@ -141,7 +141,7 @@ export class WorkerSlot {
         const running = inflight[done]?.id === id
           ? inflight[done]
           : inflight.find((t) => t.id === id);
-        running?.future.setProgress(message[i + RESULT.VALUE]);
+        running?.progress(message[i + RESULT.VALUE]);
         continue;
       }
       let item = inflight[done];
@@ -151,11 +151,13 @@ export class WorkerSlot {
         if (at < 0) continue;
         item = inflight.splice(at, 1)[0];
       }
-      callTimes.record(item.fn.id, message[i + RESULT.MS] as number);
+      const ms = message[i + RESULT.MS] as number;
+      callTimes.record(item.fn.id, ms);
       item.settle(
         typeof status === "number" ? status : status.status,
         message[i + RESULT.VALUE],
         now,
+        ms,
       );
     }
     this.#settled(done, now);

@@ -36,3 +36,16 @@ Deno.test("Histogram of nothing summarizes to zeros; tiny and huge values land i
   assert.equal(count, 3);
   assert.equal(max, 1e12);
 });
+
+Deno.test("Histogram.countUpTo() counts exactly below bounds that are bucket edges, all at Infinity", () => {
+  const histogram = new Histogram();
+  for (const ms of [0.0001, 0.9, 1.1, 4.99, 5.01, 9.9, 199, 201, 799, 1e12]) {
+    histogram.add(ms);
+  }
+  assert.deepEqual(
+    histogram.countUpTo([1, 5, 10, 200, 800, 3200, Infinity]),
+    [2, 4, 6, 7, 9, 9, 10],
+  );
+  assert.equal(histogram.count, 10);
+  assert.ok(Math.abs(histogram.sum - (1e12 + 1220.9001)) < 1e-3);
+});

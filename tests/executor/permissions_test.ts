@@ -500,7 +500,7 @@ await pool.shutdown();
     { hostname: "127.0.0.1", port: 0, onListen() {} },
     async (request) => {
       const path = new URL(request.url).pathname.slice(1);
-      if (!/^(mod\.ts|(future|executor)(\/\w+)+\.ts)$/.test(path)) {
+      if (!/^(mod\.ts|(future|executor|dashboard)(\/\w+)+\.ts)$/.test(path)) {
         return new Response("not found", { status: 404 });
       }
       return new Response(await Deno.readTextFile(new URL(path, ROOT)), {

@@ -1,0 +1,185 @@
+/**
+ * `serveDashboard`: a live web page of what an executor is doing, with
+ * `/api/snapshot` (JSON) and `/metrics` (Prometheus).
+ *
+ * @module
+ */
+import type { Executor } from "../executor/executor.ts";
+import { PoolExecutor } from "../executor/pool_executor.ts";
+import { describe } from "../future/_util.ts";
+import { isLoopbackName } from "./_access.ts";
+import { dashboardHandler } from "./_handler.ts";
+import { PoolSource } from "./_pool_source.ts";
+import { setFactory, sourceFor } from "./_registry.ts";
+
+setFactory(PoolExecutor.prototype, (pool) => new PoolSource(pool));
+
+/** Options of {@linkcode serveDashboard}. */
+export interface DashboardOptions {
+  /**
+   * The TCP port to listen on; 0 takes a free one (read it in `url`).
+   *
+   * @default {0}
+   */
+  port?: number;
+  /**
+   * The address to listen on. The page shows tasks' errors and stacks,
+   * which can hold secrets: listen elsewhere only with a `token`.
+   *
+   * @default {"127.0.0.1"}
+   */
+  hostname?: string;
+  /**
+   * A secret every request must carry, as `?token=` in the URL or an
+   * `Authorization: Bearer` header; without it the answer is 401. The
+   * page passes it on to its own requests.
+   */
+  token?: string;
+}
+
+/** A running dashboard; dispose of it (or `close()`) to stop it. */
+export interface Dashboard extends AsyncDisposable {
+  /**
+   * Where the page is, e.g. `http://127.0.0.1:8787/` (without the token:
+   * add `?token=…` to open it).
+   */
+  readonly url: string;
+  /** Stops serving and watching the executor. Idempotent. */
+  close(): Promise<void>;
+}
+
+const OPTIONS = ["port", "hostname", "token"];
+
+/**
+ * Serves a live dashboard of `executor`: its workers, a timeline of its
+ * tasks, progress per function, rates, and the latest failures, on one page
+ * that updates itself every second; `/api/snapshot` is what the page shows,
+ * as JSON, and `/metrics` the figures in Prometheus's text format. The
+ * dashboard records the executor's tasks from the moment it starts (a pool
+ * with no dashboard records nothing) and keeps the last minutes.
+ *
+ * Read-only, and on 127.0.0.1 unless told otherwise. The page shows tasks'
+ * errors and stacks: give a `token` before listening anywhere else.
+ *
+ * @param executor A `ThreadPoolExecutor` or `ProcessPoolExecutor`.
+ * @param options Where to listen, and the token.
+ * @returns The running dashboard, with its `url`.
+ * @throws {TypeError} For an executor it cannot watch, an unknown option or
+ * a value of the wrong type.
+ * @throws {RangeError} For a port out of range.
+ * @throws {Deno.errors.AddrInUse} When the port is taken.
+ *
+ * @example Serve a pool's dashboard and read its figures
+ * ```ts
+ * import { serveDashboard, ThreadPoolExecutor } from "@concurrent/futures";
+ * import assert from "node:assert/strict";
+ *
+ * await using pool = new ThreadPoolExecutor({ maxWorkers: 2 });
+ * await using board = serveDashboard(pool, { token: "s3cret" });
+ * await pool.submit((x: number) => x * 2, 21).result();
+ *
+ * const denied = await fetch(new URL("/metrics", board.url));
+ * await denied.body?.cancel();
+ * assert.equal(denied.status, 401);
+ *
+ * const snapshot = await fetch(new URL("/api/snapshot", board.url), {
+ *   headers: { authorization: "Bearer s3cret" },
+ * }).then((response) => response.json());
+ * assert.equal(snapshot.stats.completed, 1);
+ * assert.equal(snapshot.tasks[0].outcome, "completed");
+ * ```
+ */
+export function serveDashboard(
+  executor: Executor,
+  options: DashboardOptions = {},
+): Dashboard {
+  if (executor === null || typeof executor !== "object") {
+    throw new TypeError(
+      `Cannot serve dashboard as 'executor' must be an executor: current value is ${
+        describe(executor)
+      }`,
+    );
+  }
+  const { port, hostname, token } = checkOptions(options);
+  const source = sourceFor(executor);
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({
+      port,
+      hostname,
+      onListen: () => {},
+      handler: dashboardHandler({
+        source,
+        token,
+        loopback: isLoopbackName(hostname),
+      }),
+    });
+  } catch (error) {
+    source.close();
+    throw error;
+  }
+  const { hostname: address, port: bound } = server.addr;
+  const host = address.includes(":") ? `[${address}]` : address;
+  let closed: Promise<void> | undefined;
+  const close = () => closed ??= server.shutdown().then(() => source.close());
+  return {
+    url: `http://${host}:${bound}/`,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+function checkOptions(options: unknown):
+  & Required<
+    Omit<DashboardOptions, "token">
+  >
+  & { token: string | undefined } {
+  const action = "serve dashboard";
+  if (options === null || typeof options !== "object") {
+    throw new TypeError(
+      `Cannot ${action} as 'options' must be an object: current value is ${
+        describe(options)
+      }`,
+    );
+  }
+  for (const key of Object.keys(options)) {
+    if (!OPTIONS.includes(key)) {
+      throw new TypeError(
+        `Cannot ${action} as '${key}' is not an option: the options are ${
+          OPTIONS.join(", ")
+        }`,
+      );
+    }
+  }
+  const { port = 0, hostname = "127.0.0.1", token } = options as Record<
+    string,
+    unknown
+  >;
+  if (typeof port !== "number" || !Number.isInteger(port)) {
+    throw new TypeError(
+      `Cannot ${action} as 'port' must be an integer: current value is ${
+        describe(port)
+      }`,
+    );
+  }
+  if (port < 0 || port > 65535) {
+    throw new RangeError(
+      `Cannot ${action} as 'port' must be between 0 and 65535: current value is ${port}`,
+    );
+  }
+  if (typeof hostname !== "string" || hostname === "") {
+    throw new TypeError(
+      `Cannot ${action} as 'hostname' must be a non-empty string: current value is ${
+        describe(hostname)
+      }`,
+    );
+  }
+  if (token !== undefined && (typeof token !== "string" || token === "")) {
+    throw new TypeError(
+      `Cannot ${action} as 'token' must be a non-empty string: current value is ${
+        describe(token)
+      }`,
+    );
+  }
+  return { port, hostname, token };
+}
