@@ -2,7 +2,8 @@
 // BullMQ), their consumer processes, and a bench() that starts a private
 // redis-server per iteration, warms up, times only the work and prints
 // medians at exit. Used by bench/redis_floor_bench.ts and
-// bench/redis_bench.ts.
+// bench/redis_bench.ts. GROUP=<part of a group's name> runs only those
+// groups (deno bench --filter matches the contenders' names).
 import { createClient, RESP_TYPES } from "redis";
 import { Buffer } from "node:buffer";
 import { deserialize, serialize } from "node:v8";
@@ -32,7 +33,23 @@ export interface Runner {
   trip(n: number): Promise<void>;
   /** `TASKS` tasks at once; resolves when every one is answered. */
   burst(): Promise<void>;
+  /**
+   * `tasks` tasks at once that share one large argument, `value`: task `i`
+   * answers `value[i] + i`. Resolves when every one is answered.
+   */
+  share(value: Uint8Array, tasks: number): Promise<void>;
   close(): Promise<void>;
+}
+
+/** What task `i` of a `share` burst answers. */
+export const shared = (value: Uint8Array, i: number): number => value[i] + i;
+
+function checkShared(name: string, value: Uint8Array, answers: unknown[]) {
+  answers.forEach((answer, i) => {
+    if (answer !== shared(value, i)) {
+      throw new Error(`${name}: shared task ${i} got ${answer}`);
+    }
+  });
 }
 
 export interface Contender {
@@ -136,6 +153,7 @@ export const raw: Contender = {
 
     const add = (n: number) =>
       command.sendCommand(["XADD", "tasks", "*", "t", serialize({ n })]);
+    let values = 0;
 
     return {
       async trip(n) {
@@ -160,6 +178,34 @@ export const raw: Contender = {
         if (![...answered].every((id) => ids.has(id))) {
           throw new Error("raw: a reply for a task not sent");
         }
+      },
+      async share(value, tasks) {
+        // Stored once by hand; each entry names the key (the consumer
+        // reads it once and keeps it).
+        const key = `value:${values++}`;
+        const adding = Promise.all([
+          command.sendCommand(["SET", key, Buffer.from(value.buffer)]),
+          ...Array.from(
+            { length: tasks },
+            (_, i) =>
+              command.sendCommand([
+                "XADD",
+                "tasks",
+                "*",
+                "t",
+                serialize({ key, i }),
+              ]),
+          ),
+        ]);
+        const answers = new Map<string, unknown>();
+        while (answers.size < tasks) {
+          for (const [, fields] of await replies()) {
+            answers.set(fields[1].toString(), deserialize(fields[3]));
+          }
+        }
+        const ids = (await adding).slice(1).map(String);
+        checkShared("raw", value, ids.map((id) => answers.get(id)));
+        await command.sendCommand(["DEL", key]);
       },
       async close() {
         command.destroy();
@@ -239,6 +285,18 @@ export const bullmq: Contender = {
           throw new Error("bullmq: a wrong answer in the burst");
         }
       },
+      async share(value, tasks) {
+        // Job data is JSON: the bytes go as base64, in every job.
+        const v = Buffer.from(value.buffer).toString("base64");
+        const jobs = await queue.addBulk(
+          Array.from({ length: tasks }, (_, i) => ({
+            name: "shared",
+            data: { v, i },
+          })),
+        );
+        const answers = await Promise.all(jobs.map((job) => result(job.id!)));
+        checkShared("bullmq", value, answers);
+      },
       async close() {
         await Promise.all(children.map((child) => child.close()));
         await Promise.all([events.close(), queue.close()]);
@@ -251,21 +309,51 @@ export const bullmq: Contender = {
 // deno bench prints averages and percentiles but no median: each bench
 // records its timed spans and the medians are printed at exit, in the units
 // the floor is quoted in.
-const spans = new Map<string, { unit: (ms: number) => string; ms: number[] }>();
+const spans = new Map<
+  string,
+  { unit: (ms: number) => string; ms: number[]; written: number[] }
+>();
 
 globalThis.addEventListener("unload", () => {
-  for (const [name, { unit, ms: all }] of spans) {
+  for (const [name, { unit, ms: all, written }] of spans) {
     // The first span is Deno.bench's warmup iteration.
     const ms = all.slice(1);
-    const sorted = ms.toSorted((a, b) => a - b);
-    const mid = sorted.length >> 1;
-    const median = sorted.length % 2
-      ? sorted[mid]
-      : (sorted[mid - 1] + sorted[mid]) / 2;
-    console.log(`median ${name}: ${unit(median)} (${ms.length} runs)`);
+    if (ms.length === 0) continue;
+    const bytes = written.length > 1
+      ? `, ${
+        (median(written.slice(1)) / 1e6).toLocaleString("en", {
+          maximumFractionDigits: 1,
+        })
+      } MB written to Redis`
+      : "";
+    console.log(
+      `median ${name}: ${unit(median(ms))}${bytes} (${ms.length} runs)`,
+    );
   }
 });
 
+function median(values: number[]): number {
+  const sorted = values.toSorted((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+// The bytes clients have written to Redis so far (its INFO stats).
+async function netInput(url: string): Promise<number> {
+  const client = createClient({ url });
+  await client.connect();
+  try {
+    const info = String(await client.sendCommand(["INFO", "stats"]));
+    return Number(/total_net_input_bytes:(\d+)/.exec(info)![1]);
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * One contender in `group`, an iteration a redis-server of its own. With
+ * `written`, the bytes written to Redis during the work are printed too.
+ */
 export function bench(
   group: string,
   contender: Contender,
@@ -273,14 +361,24 @@ export function bench(
   work: (runner: Runner) => Promise<void>,
   unit: (ms: number) => string,
   baseline = false,
+  { written = false, runs = 10, stuck = STUCK_MS }: {
+    /** Print the bytes written to Redis during the work, too. */
+    written?: boolean;
+    /** Timed runs, after one warmup run. */
+    runs?: number;
+    /** How long the work may take before it is an error. */
+    stuck?: number;
+  } = {},
 ): void {
-  const record = { unit, ms: [] as number[] };
+  const record = { unit, ms: [] as number[], written: [] as number[] };
   spans.set(`${group}, ${contender.name}`, record);
   Deno.bench({
     name: contender.name,
     group,
     baseline,
-    n: 10,
+    // GROUP=large runs only the groups whose name has "large".
+    ignore: !group.includes(Deno.env.get("GROUP") ?? ""),
+    n: runs,
     warmup: 1,
     async fn(b) {
       await using redis = await startRedis();
@@ -291,11 +389,13 @@ export function bench(
       );
       try {
         for (let i = 0; i < WARMUP_TRIPS; i++) await runner.trip(i);
+        const before = written ? await netInput(redis.url) : 0;
         b.start();
         const started = performance.now();
-        await deadline(work(runner), STUCK_MS, `${contender.name} ${group}`);
+        await deadline(work(runner), stuck, `${contender.name} ${group}`);
         record.ms.push(performance.now() - started);
         b.end();
+        if (written) record.written.push(await netInput(redis.url) - before);
       } finally {
         await runner.close();
       }
