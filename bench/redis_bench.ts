@@ -9,8 +9,10 @@
 // bench/_redis.ts):
 // - latency: 1,000 sequential round trips of one tiny task, one node;
 // - throughput: 5,000 tiny tasks at once, over 1 and over 2 nodes, with
-//   the nodes reading only for free workers (prefetch 0, the default), and
-//   with a read-ahead of PREFETCH tasks.
+//   the default read-ahead ("auto"), with the nodes reading only for free
+//   workers (prefetch 0), and with a fixed read-ahead of PREFETCH tasks.
+// - large value: 200 tasks at once sharing one 10 MB argument, over 2
+//   nodes: the time, and the bytes written to Redis.
 // Medians are printed at the end, in µs per trip and tasks/s.
 import { ThreadPoolExecutor } from "../mod.ts";
 import { RedisExecutor } from "../executor/redis/mod.ts";
@@ -25,6 +27,7 @@ import {
   perTrip,
   raw,
   type Runner,
+  shared,
   TASKS,
   throughput,
   trips,
@@ -59,14 +62,26 @@ function runnerOf(
         }
       }
     },
+    async share(value, tasks) {
+      const futures = Array.from(
+        { length: tasks },
+        (_, i) => executor.submit(shared, value, i),
+      );
+      for (let i = 0; i < tasks; i++) {
+        if (await futures[i].result() !== shared(value, i)) {
+          throw new Error(`shared task ${i} got a wrong answer`);
+        }
+      }
+    },
     close,
   };
 }
 
-function redisExecutor(prefetch: number): Contender {
+function redisExecutor(prefetch: number | "auto"): Contender {
   return {
-    name:
-      `RedisExecutor (${WORKERS} thread workers a node, prefetch ${prefetch})`,
+    name: `RedisExecutor (${WORKERS} thread workers a node, prefetch ${
+      prefetch === "auto" ? "auto, the default" : prefetch
+    })`,
     async start(redis, consumers) {
       const nodes = await Promise.all(
         Array.from(
@@ -100,13 +115,34 @@ const threadPool: Contender = {
 
 bench(LATENCY, raw, 1, trips, perTrip, true);
 bench(LATENCY, bullmq, 1, trips, perTrip);
+bench(LATENCY, redisExecutor("auto"), 1, trips, perTrip);
 bench(LATENCY, redisExecutor(0), 1, trips, perTrip);
 bench(LATENCY, threadPool, 1, trips, perTrip);
 for (const consumers of [1, 2]) {
   const group = throughput(consumers);
   bench(group, raw, consumers, burst, perSecond, true);
   bench(group, bullmq, consumers, burst, perSecond);
+  bench(group, redisExecutor("auto"), consumers, burst, perSecond);
   bench(group, redisExecutor(0), consumers, burst, perSecond);
   bench(group, redisExecutor(PREFETCH), consumers, burst, perSecond);
   bench(group, threadPool, consumers, burst, perSecond);
 }
+
+// Large values: SHARED_TASKS tasks at once over 2 nodes, all given the same
+// 10 MB Uint8Array; the time and the bytes written to Redis. The
+// RedisExecutor stores it once (inlineLimit); the raw loop SETs it once by
+// hand and its consumers GET it once; BullMQ carries it in every job's JSON
+// data (as base64).
+const SHARED_TASKS = 200;
+const SHARED = new Uint8Array(10 * 1024 * 1024).map((_, i) => i % 251);
+const LARGE =
+  `large value (${SHARED_TASKS} tasks sharing one 10 MB argument, 2 consumers)`;
+const share = (runner: Runner) => runner.share(SHARED, SHARED_TASKS);
+const perShare = (ms: number) => `${Math.round(ms).toLocaleString("en")} ms`;
+// BullMQ takes most of a minute a run: 5 runs, and room for them.
+const large = { written: true, runs: 5, stuck: 180_000 };
+bench(LARGE, raw, 2, share, perShare, true, large);
+bench(LARGE, bullmq, 2, share, perShare, false, large);
+bench(LARGE, redisExecutor("auto"), 2, share, perShare, false, large);
+bench(LARGE, redisExecutor(0), 2, share, perShare, false, large);
+bench(LARGE, redisExecutor(PREFETCH), 2, share, perShare, false, large);

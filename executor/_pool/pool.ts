@@ -189,8 +189,9 @@ export class Pool {
       if (item.future.done()) return;
       item.fail(signal.reason);
       // Not in a worker: it waits in the queue, where #dispatch drops it.
+      // Behind others in a batch: stopped once they are done (#onMessage).
       const slot = this.#workers.holding(item);
-      if (slot !== undefined) {
+      if (slot !== undefined && slot.inflight[0] === item) {
         this.#retire(slot, "the task was aborted", item.id);
       }
     });
@@ -302,12 +303,19 @@ export class Pool {
   #onMessage(slot: WorkerSlot, message: FromWorker): void {
     if (!this.#workers.has(slot)) return;
     switch (message[0]) {
-      case P.RESULTS:
+      case P.RESULTS: {
         slot.settleResults(message, this.#pump.tick(), this.#callTimes);
+        // A batched task aborted while it waited on its worker has begun:
+        // stopped now (its worker is replaced, the tasks behind it requeued).
+        const head = slot.inflight[0];
+        if (head?.future.done()) {
+          return this.#retire(slot, "the task was aborted", head.id);
+        }
         if (slot.idle && slot.sent >= this.#options.maxTasksPerWorker) {
           this.#workers.remove(slot);
         }
         return this.#pump.run();
+      }
       case P.READY:
         slot.ready = true;
         if (slot.exclusive) this.#startClock(slot.inflight[0]);

@@ -81,7 +81,9 @@ export function submitTo<R>(
     state.pool.submit(future, spec, args, chunk);
     return future;
   }
-  const { timeout, signal, transfer } = options;
+  const { timeout, signal, transfer, batch } = options as RunOptions & {
+    batch?: boolean;
+  };
   if (signal?.aborted) {
     future.setException(signal.reason);
     return future;
@@ -96,6 +98,7 @@ export function submitTo<R>(
     timeout,
     signal,
     transfer: moved.transfer,
+    batch,
   });
   return future;
 }

@@ -12,6 +12,12 @@ export interface TaskOptions {
   transfer?: Transferable[];
   timeout?: number;
   signal?: AbortSignal;
+  /**
+   * Its `signal` does not keep it alone on a worker: it may share a batch,
+   * and an abort once it is on a worker stops it as it begins (a Redis
+   * node's read-ahead). Not with a `timeout`.
+   */
+  batch?: boolean;
 }
 
 // A task's own limits and what watches them; only a task with options has
@@ -20,6 +26,7 @@ interface Limits {
   readonly transfer: Transferable[] | undefined;
   readonly timeout: number | undefined;
   readonly signal: AbortSignal | undefined;
+  readonly batch: boolean;
   timer: ReturnType<typeof setTimeout> | undefined;
   onAbort: (() => void) | undefined;
 }
@@ -74,6 +81,7 @@ export class WorkItem {
         transfer: options.transfer,
         timeout: options.timeout,
         signal: options.signal,
+        batch: options.batch === true,
         timer: undefined,
         onAbort: undefined,
       };
@@ -109,7 +117,10 @@ export class WorkItem {
 
   /** It runs alone on its worker, which can then be stopped for it. */
   get exclusive(): boolean {
-    return this.timeout !== undefined || this.signal !== undefined;
+    const limits = this.#limits;
+    return limits !== undefined &&
+      (limits.timeout !== undefined ||
+        (limits.signal !== undefined && !limits.batch));
   }
 
   /**

@@ -129,22 +129,26 @@ export function checkPositive(
   return value as number;
 }
 
-/** Throws unless `value` is an integer >= 0. */
+/**
+ * Throws unless `value` is an integer >= 0; `or` names what else the option
+ * takes (`'"auto" or '`), for the message.
+ */
 export function checkNatural(
   value: unknown,
   owner: string,
   option: string,
+  or = "",
 ): number {
   if (typeof value !== "number") {
     throw new TypeError(
-      `Cannot create ${owner} as '${option}' must be a number: current value is ${
-        describe(value)
-      }`,
+      `Cannot create ${owner} as '${option}' must be ${
+        or || "a "
+      }number: current value is ${describe(value)}`,
     );
   }
   if (!Number.isInteger(value) || value < 0) {
     throw new RangeError(
-      `Cannot create ${owner} as '${option}' must be an integer >= 0: current value is ${value}`,
+      `Cannot create ${owner} as '${option}' must be ${or}an integer >= 0: current value is ${value}`,
     );
   }
   return value;

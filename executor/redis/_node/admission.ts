@@ -7,6 +7,7 @@ import { Future } from "../../../future/future.ts";
 import { BrokenExecutorError } from "../../../future/errors.ts";
 import { moduleSpec, sourceSpec } from "../../_base/function_spec.ts";
 import type { FunctionSpec } from "../../_wire/protocol.ts";
+import type { RunOptions } from "../../executor.ts";
 import { checkOpen, type ExecutorState, submitTo } from "../../_pool/submit.ts";
 import type { TaskRecord } from "../_wire/records.ts";
 import type { Held } from "./held.ts";
@@ -46,21 +47,21 @@ export function refusal(
 
 /** How a node runs what it takes. */
 export interface RunLimits {
-  /** Tasks it may hold beyond its free workers. */
-  prefetch: number;
+  /** Tasks it may hold beyond its free workers, or "auto" (read_ahead.ts). */
+  prefetch: number | "auto";
   /** ms a task may run on this node, whatever its submitter asked. */
   maxTaskTime: number;
 }
 
 /**
  * Hands a held task to the pool, which starts it at once on a free worker
- * (with prefetch, it may wait there behind others). Without prefetch each
- * task gets a signal of the node's, so a `stop` or a lost lease ends it
- * where it runs and frees its worker: the pool then runs it alone on a
- * worker, which costs nothing while the node takes only what its free
- * workers can run. With prefetch, only a task with a signal or a timeout
- * (its own, or the node's maxTaskTime) gets one; the rest go without, so
- * that the pool may batch them.
+ * (with a read-ahead, it may wait there behind others). Every task gets a
+ * signal of the node's, so that a `stop` or a lost lease ends it: dropped
+ * from the pool's queue, or stopped where it runs (its worker is replaced).
+ * A task the node took only for a free worker runs alone on it; one taken
+ * ahead (a fixed prefetch, or "auto" for a function known quick) may share
+ * a batch with others (`batch`), and a stop that finds it waiting behind
+ * them on its worker stops it as it begins.
  *
  * @returns the task's future in the pool (failed, if the pool refused it).
  */
@@ -73,21 +74,21 @@ export function runOnPool(
   // The node's own limit, where it is the shorter: its TimeoutError says so.
   const timeout = Math.min(record.timeout ?? Infinity, limits.maxTaskTime);
   if (timeout < (record.timeout ?? Infinity)) held.nodeLimit = timeout;
-  const stoppable = limits.prefetch === 0 || record.stoppable === true ||
-    timeout !== Infinity;
-  if (stoppable) held.controller = new AbortController();
+  const batch = limits.prefetch === "auto"
+    ? held.quick === true
+    : limits.prefetch > 0;
+  held.controller = new AbortController();
   try {
     checkOpen(state);
     return submitTo(
       state,
       specOf(record),
       record.args,
-      stoppable
-        ? {
-          timeout: timeout === Infinity ? undefined : timeout,
-          signal: held.controller!.signal,
-        }
-        : undefined,
+      {
+        timeout: timeout === Infinity ? undefined : timeout,
+        signal: held.controller.signal,
+        batch: batch && timeout === Infinity,
+      } as RunOptions,
       record.chunk,
     );
   } catch (error) {

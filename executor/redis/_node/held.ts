@@ -14,13 +14,12 @@ export interface Held {
   state: "running" | "replying";
   /** Its future in the node's pool. */
   local?: Future<unknown>;
-  /**
-   * Stops it at once (terminates its worker); with prefetch, only tasks with
-   * a signal or a timeout have one.
-   */
+  /** Stops it: dropped from the pool's queue, or its worker replaced. */
   controller?: AbortController;
   /** "stop": its executor asked; "lost": its entry is no longer ours. */
   stopped?: "stop" | "lost";
+  /** Its function was known quick when it was taken (read_ahead.ts). */
+  quick?: boolean;
   /** performance.now() at its hand-over to the pool. */
   startedAt?: number;
   /** The node's maxTaskTime, when it is shorter than the task's timeout. */

@@ -31,7 +31,8 @@ export const USAGE =
   --grace MS              on SIGTERM/SIGINT, how long running tasks may take
                           before they are stopped and handed back (default
                           30000); a second signal stops the node at once
-  --prefetch N            tasks taken beyond the free workers (default 0)
+  --prefetch N|auto       tasks taken beyond the free workers (default auto:
+                          only for functions seen to finish quickly)
   --connect-timeout MS    how long Redis may be unreachable (default 10000)
   --help                  this text`;
 
@@ -78,7 +79,7 @@ export interface NodeArgs {
   grants: Partial<Record<PermissionKey, true | string[]>>;
   allowModules: string[];
   labels: string[];
-  prefetch?: number;
+  prefetch?: number | "auto";
   connectTimeout?: number;
   maxTaskTime?: number;
   memoryLimit?: number;
@@ -140,7 +141,7 @@ export function parseArgs(args: readonly string[]): NodeArgs | undefined {
         parsed.maxWorkers = Number(value);
         break;
       case "--prefetch":
-        parsed.prefetch = Number(value);
+        parsed.prefetch = value === "auto" ? value : Number(value);
         break;
       case "--connect-timeout":
         parsed.connectTimeout = Number(value);

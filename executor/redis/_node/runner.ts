@@ -23,6 +23,7 @@ import { Intake } from "./intake.ts";
 import { Leases } from "./leases.ts";
 import { NodeOutbox } from "./outbox.ts";
 import { Presence } from "./presence.ts";
+import { ReadAhead } from "./read_ahead.ts";
 import { NodeValues } from "./values.ts";
 
 /** What the runner needs, already checked. */
@@ -47,7 +48,8 @@ export class Runner {
   readonly #presence: Presence;
   readonly #leases: Leases;
   readonly #held = new Map<string, Held>();
-  // Handed to the pool and not settled: at most maxWorkers + prefetch.
+  readonly #readAhead: ReadAhead;
+  // Handed to the pool and not settled: at most maxWorkers + the read-ahead.
   #running = 0;
   // The read loop waits here while it has no room.
   #freed: PromiseWithResolvers<void> | undefined;
@@ -65,6 +67,7 @@ export class Runner {
     this.#options = options;
     const { queue, nodeId, labels } = options;
     this.#intake = new Intake(queue, nodeId, labels);
+    this.#readAhead = new ReadAhead(options.prefetch);
     this.#values = new NodeValues(link, queue);
     this.#outbox = new NodeOutbox(link, queue);
     this.#control = new ControlStream(link, queue, nodeId, (key) => {
@@ -181,7 +184,8 @@ export class Runner {
   // How many more tasks it takes: its free workers, plus the read-ahead.
   #room(): number {
     const { maxWorkers } = this.#state.pool;
-    return Math.max(0, maxWorkers + this.#options.prefetch - this.#running);
+    const ahead = this.#readAhead.ahead(this.#running, maxWorkers);
+    return Math.max(0, maxWorkers + ahead - this.#running);
   }
 
   // Whether to read now: always while a worker is free; with read-ahead,
@@ -189,8 +193,10 @@ export class Runner {
   // rather than one task per finished task.
   #reads(room: number): boolean {
     if (room === 0) return false;
-    if (this.#running < this.#state.pool.maxWorkers) return true;
-    return room >= Math.ceil(this.#options.prefetch / 2);
+    const { maxWorkers } = this.#state.pool;
+    if (this.#running < maxWorkers) return true;
+    return room >=
+      Math.ceil(this.#readAhead.ahead(this.#running, maxWorkers) / 2);
   }
 
   async #readTasks(engine: Engine): Promise<void> {
@@ -257,22 +263,28 @@ export class Runner {
     const { record } = held;
     const { nodeId } = this.#options;
     this.#running++;
+    held.quick = this.#readAhead.taken(record);
     this.#outbox.started(record.executorId, record.taskId, nodeId);
     // Its arguments kept in Redis are read first (once per node).
     const reading = this.#values.resolve(record);
     if (reading === undefined) return this.#hand(held);
     reading.then(() => {
       if (held.stopped === undefined) return this.#hand(held);
-      this.#running--;
-      this.#freed?.resolve();
+      this.#ended(held, undefined);
       if (held.stopped === "lost") return this.#release(held);
       held.state = "replying";
       this.#outbox.ack(held, () => this.#release(held));
     }, (error) => {
-      this.#running--;
-      this.#freed?.resolve();
+      this.#ended(held, undefined);
       this.#answer(held, { ok: false, error });
     });
+  }
+
+  // A task handed over (or about to be) has left the pool: room for more.
+  #ended(held: Held, ms: number | undefined): void {
+    this.#running--;
+    this.#readAhead.done(held.record, held.quick!, ms);
+    this.#freed?.resolve();
   }
 
   // Hands a held task, its arguments in place, to the pool.
@@ -290,9 +302,11 @@ export class Runner {
   }
 
   async #finished(held: Held, local: Future<unknown>): Promise<void> {
-    this.#running--;
     held.controller = undefined;
-    this.#freed?.resolve();
+    this.#ended(
+      held,
+      local.cancelled() ? undefined : performance.now() - held.startedAt!,
+    );
     if (held.stopped === "lost") return this.#release(held);
     if (held.stopped === "stop") {
       held.state = "replying";

@@ -66,7 +66,8 @@ Deno.test("RedisNode rejects bad options with TypeError or RangeError naming the
   assert.throws(
     make({ executor: pool, prefetch: -1 }),
     (error: Error) =>
-      error instanceof RangeError && /'prefetch' must be an integer >= 0/.test(
+      error instanceof RangeError &&
+      /'prefetch' must be "auto" or an integer >= 0/.test(
         error.message,
       ),
   );
