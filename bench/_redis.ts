@@ -2,8 +2,8 @@
 // BullMQ), their consumer processes, and a bench() that starts a private
 // redis-server per iteration, warms up, times only the work and prints
 // medians at exit. Used by bench/redis_floor_bench.ts and
-// bench/redis_bench.ts. GROUP=<part of a group's name> runs only those
-// groups (deno bench --filter matches the contenders' names).
+// bench/redis_bench.ts. GROUP=<a regular expression> runs only the groups
+// it matches (deno bench --filter matches the contenders' names).
 import { createClient, RESP_TYPES } from "redis";
 import { Buffer } from "node:buffer";
 import { deserialize, serialize } from "node:v8";
@@ -377,7 +377,7 @@ export function bench(
     group,
     baseline,
     // GROUP=large runs only the groups whose name has "large".
-    ignore: !group.includes(Deno.env.get("GROUP") ?? ""),
+    ignore: !new RegExp(Deno.env.get("GROUP") ?? "").test(group),
     n: runs,
     warmup: 1,
     async fn(b) {

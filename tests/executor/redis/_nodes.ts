@@ -35,7 +35,7 @@ export interface NodeSetup {
   maxWorkers?: number;
   permissions?: "none" | "inherit";
   allowModules?: string[];
-  prefetch?: number;
+  prefetch?: number | "auto";
   connectTimeout?: number;
   /** More flags for the node program (`--grace 500`, `--allow-read=…`). */
   args?: string[];
