@@ -13,7 +13,7 @@ import {
   type ShutdownOptions,
   type Task,
 } from "../executor.ts";
-import { functionSpec } from "../_base/function_spec.ts";
+import { functionName, functionSpec } from "../_base/function_spec.ts";
 import { checkKnownOptions } from "../_base/options.ts";
 import { checkRun, mustHold } from "../_base/run_options.ts";
 import { deferredOf } from "../_base/deferred.ts";
@@ -299,7 +299,7 @@ export class RedisExecutor extends Executor {
     }
     // The spec's id is local to this process: only the function travels.
     return spec.source !== undefined
-      ? { source: spec.source }
+      ? { source: spec.source, name: functionName(spec) }
       : { module: spec.module!, name: spec.name! };
   }
 

@@ -32,6 +32,8 @@ export const USAGE =
                           before they are stopped and handed back (default
                           30000); a second signal stops the node at once
   --prefetch N            tasks taken beyond the free workers (default 0)
+  --history N             task events the queue's stream keeps for its
+                          dashboard (default 10000; 0: write none)
   --connect-timeout MS    how long Redis may be unreachable (default 10000)
   --help                  this text`;
 
@@ -58,6 +60,7 @@ const VALUE_FLAGS = new Set([
   "--permissions",
   "--max-workers",
   "--prefetch",
+  "--history",
   "--connect-timeout",
   "--max-task-time",
   "--memory-limit",
@@ -79,6 +82,7 @@ export interface NodeArgs {
   allowModules: string[];
   labels: string[];
   prefetch?: number;
+  history?: number;
   connectTimeout?: number;
   maxTaskTime?: number;
   memoryLimit?: number;
@@ -141,6 +145,9 @@ export function parseArgs(args: readonly string[]): NodeArgs | undefined {
         break;
       case "--prefetch":
         parsed.prefetch = Number(value);
+        break;
+      case "--history":
+        parsed.history = Number(value);
         break;
       case "--connect-timeout":
         parsed.connectTimeout = Number(value);

@@ -20,6 +20,7 @@ import { refusal, type RunLimits, runOnPool } from "./admission.ts";
 import { ControlStream } from "./control.ts";
 import { halt, type Held } from "./held.ts";
 import { Intake } from "./intake.ts";
+import { NodeEvents } from "./events.ts";
 import { Leases } from "./leases.ts";
 import { NodeOutbox } from "./outbox.ts";
 import { Presence } from "./presence.ts";
@@ -33,6 +34,8 @@ export interface RunnerOptions extends RunLimits {
   allowModules: string[];
   /** Its labels, sorted. */
   labels: string[];
+  /** Task events the queue's stream keeps (events.ts); 0: none written. */
+  history: number;
 }
 
 /** One node's work on one queue. */
@@ -66,7 +69,11 @@ export class Runner {
     const { queue, nodeId, labels } = options;
     this.#intake = new Intake(queue, nodeId, labels);
     this.#values = new NodeValues(link, queue);
-    this.#outbox = new NodeOutbox(link, queue);
+    this.#outbox = new NodeOutbox(
+      link,
+      queue,
+      new NodeEvents(nodeId, options.history),
+    );
     this.#control = new ControlStream(link, queue, nodeId, (key) => {
       const held = this.#held.get(key);
       if (held === undefined || held.state === "replying") return;
@@ -257,7 +264,7 @@ export class Runner {
     const { record } = held;
     const { nodeId } = this.#options;
     this.#running++;
-    this.#outbox.started(record.executorId, record.taskId, nodeId);
+    this.#outbox.started(record.executorId, record.taskId, nodeId, held);
     // Its arguments kept in Redis are read first (once per node).
     const reading = this.#values.resolve(record);
     if (reading === undefined) return this.#hand(held);
@@ -284,7 +291,13 @@ export class Runner {
     held.startedAt = performance.now();
     local.addProgressCallback((value) => {
       if (held.stopped !== undefined) return;
-      this.#outbox.progress(record.executorId, record.taskId, nodeId, value);
+      this.#outbox.progress(
+        record.executorId,
+        record.taskId,
+        nodeId,
+        value,
+        held,
+      );
     });
     local.addDoneCallback(() => this.#finished(held, local));
   }
