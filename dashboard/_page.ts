@@ -291,7 +291,7 @@ function renderWorkers(s) {
     var labels = w.labels && w.labels.length ? ' <small class="note">' + esc(w.labels.join(", ")) + "</small>" : "";
     html += '<tr data-worker="' + esc(w.id) + '" data-busy="' + w.busy + '"><td>' + esc(w.id) + labels + "</td>" +
       '<td><span class="state' + (busy ? " busy" : "") + '"><i class="dot"></i>' + state + "</span></td>" +
-      (many ? '<td class="n">' + w.workers + "</td>" : "") +
+      (many ? '<td class="n" data-col="workers">' + w.workers + "</td>" : "") +
       '<td class="n" data-col="completed">' + fmtInt(w.completed) + "</td>" +
       '<td class="n' + (w.failed > 0 ? " fail" : "") + '" data-col="failed">' + fmtInt(w.failed) + "</td>" +
       (hasMem ? '<td class="n">' + (w.memory === undefined ? "–" : fmtBytes(w.memory)) + "</td>" : "") + "</tr>";

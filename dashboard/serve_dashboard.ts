@@ -51,7 +51,14 @@ const OPTIONS = ["port", "hostname", "token"];
  * Read-only, and on 127.0.0.1 unless told otherwise. The page shows tasks'
  * errors and stacks: give a `token` before listening anywhere else.
  *
- * @param executor A `ThreadPoolExecutor` or `ProcessPoolExecutor`.
+ * For a `RedisExecutor` (once `jsr:@concurrent/futures/redis` is imported)
+ * it shows its whole queue, read from Redis alone: every node, and the
+ * tasks of every submitter, from the history the nodes keep in the capped
+ * stream `<queue>:events` (also what the program
+ * `jsr:@concurrent/futures/redis/dashboard` serves).
+ *
+ * @param executor A `ThreadPoolExecutor`, `ProcessPoolExecutor` or
+ * `RedisExecutor`.
  * @param options Where to listen, and the token.
  * @returns The running dashboard, with its `url`.
  * @throws {TypeError} For an executor it cannot watch, an unknown option or

@@ -24,7 +24,10 @@ import {
   checkMs,
   checkPositive,
   checkWait,
+  type Connection,
 } from "./_options.ts";
+import { registerDashboardSource } from "../../dashboard/register_dashboard_source.ts";
+import { QueueSource } from "./_dashboard/queue_source.ts";
 import { checkLabels } from "../_base/labels.ts";
 import { Submitter } from "./_executor/submitter.ts";
 import type { TaskFunction } from "./_wire/records.ts";
@@ -154,6 +157,15 @@ const OPTIONS = [
  * ```
  */
 export class RedisExecutor extends Executor {
+  // serveDashboard(executor) shows its whole queue, read from Redis.
+  static {
+    registerDashboardSource(
+      RedisExecutor,
+      (executor) => new QueueSource(executor.#connection),
+    );
+  }
+
+  readonly #connection: Connection;
   readonly #submitter: Submitter;
   readonly #maxQueued: number;
   #shutdown = false;
@@ -181,8 +193,9 @@ export class RedisExecutor extends Executor {
       maxValueSize = VALUE_LIMITS.maxValueSize,
     } = options;
     this.#maxQueued = checkPositive(maxQueued, OWNER, "maxQueued", true);
+    this.#connection = checkConnection(options, OWNER);
     this.#submitter = new Submitter({
-      ...checkConnection(options, OWNER),
+      ...this.#connection,
       maxAttempts: checkPositive(maxAttempts, OWNER, "maxAttempts", false),
       lease: checkMs(lease, OWNER, "lease"),
       unroutableTimeout: checkWait(
