@@ -110,3 +110,49 @@ for (const consumers of [1, 2]) {
   bench(group, redisExecutor(PREFETCH), consumers, burst, perSecond);
   bench(group, threadPool, consumers, burst, perSecond);
 }
+
+// ---------------------------------------------------------------------------
+// Task events (the Redis dashboard's history): what they cost the hot path.
+//
+//   deno task bench --filter "task events" bench/redis_bench.ts
+//
+// The same burst of TASKS tiny tasks over 2 nodes, the nodes writing their
+// task events to <queue>:events with their replies (--history 10000, the
+// default) or writing none (--history 0); at prefetch 0 (the default) and
+// PREFETCH, where tasks stream fastest and the events' share is largest.
+// Results: bench/results/redis_events.txt.
+const EVENT_HISTORY = 10_000;
+
+function eventsContender(history: number, prefetch: number): Contender {
+  return {
+    name: `task events ${history === 0 ? "off" : "on"} (--history ${history}${
+      prefetch === 0 ? "" : `, prefetch ${prefetch}`
+    })`,
+    async start(redis, consumers) {
+      const nodes = await Promise.all(
+        Array.from(
+          { length: consumers },
+          () =>
+            startNode(redis.url, "tasks", {
+              executor: "thread",
+              maxWorkers: WORKERS,
+              permissions: "none",
+              prefetch,
+              args: ["--history", String(history)],
+            }),
+        ),
+      );
+      const executor = new RedisExecutor({ url: redis.url, queue: "tasks" });
+      return runnerOf(executor, async () => {
+        await executor.shutdown();
+        await Promise.all(nodes.map((node) => node.stop()));
+      });
+    },
+  };
+}
+
+for (const prefetch of [0, PREFETCH]) {
+  const group = `task events, ${throughput(2)}, prefetch ${prefetch}`;
+  bench(group, eventsContender(0, prefetch), 2, burst, perSecond, true);
+  bench(group, eventsContender(EVENT_HISTORY, prefetch), 2, burst, perSecond);
+}
