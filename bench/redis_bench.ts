@@ -146,3 +146,52 @@ bench(LARGE, bullmq, 2, share, perShare, false, large);
 bench(LARGE, redisExecutor("auto"), 2, share, perShare, false, large);
 bench(LARGE, redisExecutor(0), 2, share, perShare, false, large);
 bench(LARGE, redisExecutor(PREFETCH), 2, share, perShare, false, large);
+
+// ---------------------------------------------------------------------------
+// Task events (the Redis dashboard's history): what they cost the hot path.
+//
+//   deno task bench --filter "task events" bench/redis_bench.ts
+//
+// The same burst of TASKS tiny tasks over 2 nodes, the nodes writing their
+// task events to <queue>:events with their replies (--history 10000, the
+// default) or writing none (--history 0); at prefetch "auto" (the default)
+// and PREFETCH, where tasks stream fastest and the events' share is largest.
+// Results: bench/results/redis_events.txt.
+const EVENT_HISTORY = 10_000;
+
+function eventsContender(
+  history: number,
+  prefetch: number | "auto",
+): Contender {
+  return {
+    name: `task events ${
+      history === 0 ? "off" : "on"
+    } (--history ${history}${`, prefetch ${prefetch}`})`,
+    async start(redis, consumers) {
+      const nodes = await Promise.all(
+        Array.from(
+          { length: consumers },
+          () =>
+            startNode(redis.url, "tasks", {
+              executor: "thread",
+              maxWorkers: WORKERS,
+              permissions: "none",
+              prefetch,
+              args: ["--history", String(history)],
+            }),
+        ),
+      );
+      const executor = new RedisExecutor({ url: redis.url, queue: "tasks" });
+      return runnerOf(executor, async () => {
+        await executor.shutdown();
+        await Promise.all(nodes.map((node) => node.stop()));
+      });
+    },
+  };
+}
+
+for (const prefetch of ["auto", PREFETCH] as const) {
+  const group = `task events, ${throughput(2)}, prefetch ${prefetch}`;
+  bench(group, eventsContender(0, prefetch), 2, burst, perSecond, true);
+  bench(group, eventsContender(EVENT_HISTORY, prefetch), 2, burst, perSecond);
+}

@@ -10,9 +10,10 @@ import type {
   DashboardFunction,
   DashboardTask,
 } from "./source.ts";
+import { WINDOW_MS } from "./figures.ts";
 
-/** How far back the Task stream and Rates go, in ms. */
-export const WINDOW_MS = 5 * 60_000;
+export { WINDOW_MS };
+
 // Finished tasks kept for the Task stream: past a few thousand bars the
 // page cannot tell them apart anyway, and each poll sends them all (~100
 // bytes each).

@@ -207,7 +207,13 @@ function renderStream(s, colors) {
   var labelW = narrow ? 58 : 96, axisH = 18, right = 6;
   var plotW = width - labelW - right;
   var now = s.now, from = now - range;
-  var lanes = new Set(s.workers.map(function (w) { return w.id; }));
+  // A worker is a lane; a Redis node (a row with a node) is one per worker: <id>#1, <id>#2, …
+  var laneIds = [];
+  s.workers.forEach(function (w) {
+    if (w.node === undefined) laneIds.push(w.id);
+    else for (var k = 1; k <= w.workers; k++) laneIds.push(w.id + "#" + k);
+  });
+  var lanes = new Set(laneIds);
   var tasks = s.tasks.filter(function (t) { return t.worker && (t.end === undefined || t.end >= from); });
   tasks.forEach(function (t) { lanes.add(t.worker); });
   var names = Array.from(lanes).sort(workerOrder);
@@ -215,7 +221,7 @@ function renderStream(s, colors) {
   var laneH = Math.max(10, Math.min(52, Math.floor(220 / Math.max(1, names.length))));
   var height = Math.max(1, names.length) * laneH + axisH;
   var x = function (t) { return labelW + Math.max(0, Math.min(1, (t - from) / range)) * plotW; };
-  var live = new Set(s.workers.map(function (w) { return w.id; }));
+  var live = new Set(laneIds);
   var out = [];
   out.push('<svg viewBox="0 0 ' + width + " " + height + '" height="' + height + '" role="img" aria-label="Task stream">');
   var step = range <= 30000 ? 5000 : range <= 60000 ? 10000 : 60000;
@@ -230,7 +236,9 @@ function renderStream(s, colors) {
     out.push('<g data-lane="' + esc(name) + '">');
     if (i % 2 === 1) out.push('<rect x="' + labelW + '" y="' + y + '" width="' + plotW + '" height="' + laneH + '" fill="var(--grid)" opacity=".5"/>');
     if (laneH >= 12) {
-      var label = narrow ? name.replace(/^.*?-(\\d+)$/, "#$1") : name.replace(/^(.*)Executor-(\\d+)$/, "$1 #$2");
+      // A node's lane: the end of its id (host-pid-xxxxxxxx) and the lane.
+      var label = /#\\d+$/.test(name) ? name.replace(/^(?:.*-)?(\\w{4})\\w*#(\\d+)$/, "$1 #$2")
+        : narrow ? name.replace(/^.*?-(\\d+)$/, "#$1") : name.replace(/^(.*)Executor-(\\d+)$/, "$1 #$2");
       out.push('<text class="lane-label" x="' + (labelW - 6) + '" y="' + (y + laneH / 2 + 4) +
         '" text-anchor="end"' + (live.has(name) ? "" : ' opacity=".45"') + ">" + esc(label) + "</text>");
     }
@@ -273,7 +281,7 @@ function renderStream(s, colors) {
 function renderWorkers(s) {
   var rows = s.workers.slice().sort(function (a, b) { return workerOrder(a.id, b.id); });
   var hasMem = rows.some(function (w) { return w.memory !== undefined; });
-  var many = rows.some(function (w) { return w.workers > 1; });
+  var many = rows.some(function (w) { return w.workers > 1 || w.node !== undefined; });
   var html = "<table><thead><tr><th>" + (many ? "Node" : "Worker") + "</th><th>State</th>" +
     (many ? '<th class="n">Workers</th>' : "") + '<th class="n">Done</th><th class="n">Failed</th>' +
     (hasMem ? '<th class="n">Memory</th>' : "") + "</tr></thead><tbody>";
@@ -283,7 +291,7 @@ function renderWorkers(s) {
     var labels = w.labels && w.labels.length ? ' <small class="note">' + esc(w.labels.join(", ")) + "</small>" : "";
     html += '<tr data-worker="' + esc(w.id) + '" data-busy="' + w.busy + '"><td>' + esc(w.id) + labels + "</td>" +
       '<td><span class="state' + (busy ? " busy" : "") + '"><i class="dot"></i>' + state + "</span></td>" +
-      (many ? '<td class="n">' + w.workers + "</td>" : "") +
+      (many ? '<td class="n" data-col="workers">' + w.workers + "</td>" : "") +
       '<td class="n" data-col="completed">' + fmtInt(w.completed) + "</td>" +
       '<td class="n' + (w.failed > 0 ? " fail" : "") + '" data-col="failed">' + fmtInt(w.failed) + "</td>" +
       (hasMem ? '<td class="n">' + (w.memory === undefined ? "–" : fmtBytes(w.memory)) + "</td>" : "") + "</tr>";

@@ -6,7 +6,8 @@
 import type { PoolExecutor } from "../executor/pool_executor.ts";
 import { ProcessPoolExecutor } from "../executor/process_pool_executor.ts";
 import { type PoolView, poolView } from "../executor/_pool/pool_view.ts";
-import { TaskHistory, WINDOW_MS } from "./_history.ts";
+import { TaskHistory } from "./_history.ts";
+import { RUN_TIME_BOUNDS_MS, SAMPLE_MS, WINDOW_MS } from "./figures.ts";
 import type {
   DashboardMemory,
   DashboardRate,
@@ -16,34 +17,6 @@ import type {
   MetricSeries,
 } from "./source.ts";
 
-/**
- * The run-time histogram's bounds in ms: edges of the pool's own histogram
- * (a power of two times 1 + n/32), so each count is exact, from 1 ms to
- * 102.4 s.
- */
-export const RUN_TIME_BOUNDS_MS: readonly number[] = [
-  1,
-  2.5,
-  5,
-  10,
-  25,
-  50,
-  100,
-  200,
-  400,
-  800,
-  1600,
-  3200,
-  6400,
-  12800,
-  25600,
-  51200,
-  102400,
-  Infinity,
-];
-
-// How often the Rates panel gets a point; the page polls at the same pace.
-const SAMPLE_MS = 1000;
 // A progress value longer than this, as JSON, is sent as its start.
 const MAX_PROGRESS_CHARS = 200;
 

@@ -34,6 +34,6 @@ export function sourceFor(executor: object): DashboardSource {
   }
   const name = executor.constructor?.name || "the object";
   throw new TypeError(
-    `Cannot serve dashboard as ${name} has no dashboard source: pass a ThreadPoolExecutor or ProcessPoolExecutor`,
+    `Cannot serve dashboard as ${name} has no dashboard source: pass a ThreadPoolExecutor, a ProcessPoolExecutor, or a RedisExecutor (imported from the redis entry point)`,
   );
 }

@@ -7,10 +7,11 @@
 import type { Executor } from "../executor/executor.ts";
 import { PoolExecutor } from "../executor/pool_executor.ts";
 import { describe } from "../future/_util.ts";
-import { isLoopbackName } from "./_access.ts";
-import { dashboardHandler } from "./_handler.ts";
 import { PoolSource } from "./_pool_source.ts";
 import { setFactory, sourceFor } from "./_registry.ts";
+import { type Dashboard, serveSource } from "./serve_source.ts";
+
+export type { Dashboard };
 
 setFactory(PoolExecutor.prototype, (pool) => new PoolSource(pool));
 
@@ -37,17 +38,6 @@ export interface DashboardOptions {
   token?: string;
 }
 
-/** A running dashboard; dispose of it (or `close()`) to stop it. */
-export interface Dashboard extends AsyncDisposable {
-  /**
-   * Where the page is, e.g. `http://127.0.0.1:8787/` (without the token:
-   * add `?token=…` to open it).
-   */
-  readonly url: string;
-  /** Stops serving and watching the executor. Idempotent. */
-  close(): Promise<void>;
-}
-
 const OPTIONS = ["port", "hostname", "token"];
 
 /**
@@ -61,7 +51,14 @@ const OPTIONS = ["port", "hostname", "token"];
  * Read-only, and on 127.0.0.1 unless told otherwise. The page shows tasks'
  * errors and stacks: give a `token` before listening anywhere else.
  *
- * @param executor A `ThreadPoolExecutor` or `ProcessPoolExecutor`.
+ * For a `RedisExecutor` (once `jsr:@concurrent/futures/redis` is imported)
+ * it shows its whole queue, read from Redis alone: every node, and the
+ * tasks of every submitter, from the history the nodes keep in the capped
+ * stream `<queue>:events` (also what the program
+ * `jsr:@concurrent/futures/redis/dashboard` serves).
+ *
+ * @param executor A `ThreadPoolExecutor`, `ProcessPoolExecutor` or
+ * `RedisExecutor`.
  * @param options Where to listen, and the token.
  * @returns The running dashboard, with its `url`.
  * @throws {TypeError} For an executor it cannot watch, an unknown option or
@@ -101,32 +98,7 @@ export function serveDashboard(
     );
   }
   const { port, hostname, token } = checkOptions(options);
-  const source = sourceFor(executor);
-  let server: Deno.HttpServer<Deno.NetAddr>;
-  try {
-    server = Deno.serve({
-      port,
-      hostname,
-      onListen: () => {},
-      handler: dashboardHandler({
-        source,
-        token,
-        loopback: isLoopbackName(hostname),
-      }),
-    });
-  } catch (error) {
-    source.close();
-    throw error;
-  }
-  const { hostname: address, port: bound } = server.addr;
-  const host = address.includes(":") ? `[${address}]` : address;
-  let closed: Promise<void> | undefined;
-  const close = () => closed ??= server.shutdown().then(() => source.close());
-  return {
-    url: `http://${host}:${bound}/`,
-    close,
-    [Symbol.asyncDispose]: close,
-  };
+  return serveSource(sourceFor(executor), { port, hostname, token });
 }
 
 function checkOptions(options: unknown):

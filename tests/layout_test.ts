@@ -58,6 +58,19 @@ const MAY_IMPORT: Record<string, string[]> = {
     "executor/redis/_engine",
     "executor/redis/_wire",
   ],
+  // A Redis queue's dashboard reads Redis alone: the engine, the keys and
+  // records, the live nodes' reader; of dashboard/, only its public files
+  // (checked below).
+  "executor/redis/_dashboard": [
+    "future",
+    "executor",
+    "executor/_base",
+    "executor/redis",
+    "executor/redis/_engine",
+    "executor/redis/_executor",
+    "executor/redis/_wire",
+    "dashboard",
+  ],
   "executor/redis": [
     ".",
     "future",
@@ -68,6 +81,8 @@ const MAY_IMPORT: Record<string, string[]> = {
     "executor/redis/_executor",
     "executor/redis/_node",
     "executor/redis/_wire",
+    "executor/redis/_dashboard",
+    "dashboard",
   ],
 };
 
@@ -138,6 +153,21 @@ Deno.test("Layout: mod.ts and everything outside executor/redis/ import nothing 
     .flatMap((file) =>
       importsOf(file)
         .filter((target) => target.startsWith("executor/redis/"))
+        .map((target) => `${file} -> ${target}`)
+    );
+  assert.deepEqual(wrong, []);
+});
+
+Deno.test("Layout: executor/ imports of dashboard/ only its files without _ (the Redis queue's source registers itself), and only from executor/redis/", () => {
+  const wrong = libraryFiles()
+    .filter((file) => file.startsWith("executor/"))
+    .flatMap((file) =>
+      importsOf(file)
+        .filter((target) =>
+          target.startsWith("dashboard/") &&
+          (target.startsWith("dashboard/_") ||
+            !file.startsWith("executor/redis/"))
+        )
         .map((target) => `${file} -> ${target}`)
     );
   assert.deepEqual(wrong, []);

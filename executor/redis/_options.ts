@@ -4,9 +4,9 @@ import { checkCount, describe } from "../../future/_util.ts";
 import { DEFAULT_CONNECT_TIMEOUT, validateUrl } from "./_engine/connect.ts";
 
 /** The default Redis: a local server on its default port. */
-const DEFAULT_URL = "redis://127.0.0.1:6379";
+export const DEFAULT_URL = "redis://127.0.0.1:6379";
 /** The default queue's name (its task stream's key). */
-const DEFAULT_QUEUE = "concurrent-futures";
+export const DEFAULT_QUEUE = "concurrent-futures";
 
 /** Where a RedisExecutor or RedisNode connects, checked. */
 export interface Connection {

@@ -13,7 +13,7 @@ import {
   type ShutdownOptions,
   type Task,
 } from "../executor.ts";
-import { functionSpec } from "../_base/function_spec.ts";
+import { functionName, functionSpec } from "../_base/function_spec.ts";
 import { checkKnownOptions } from "../_base/options.ts";
 import { checkRun, mustHold } from "../_base/run_options.ts";
 import { deferredOf } from "../_base/deferred.ts";
@@ -24,7 +24,10 @@ import {
   checkMs,
   checkPositive,
   checkWait,
+  type Connection,
 } from "./_options.ts";
+import { registerDashboardSource } from "../../dashboard/register_dashboard_source.ts";
+import { QueueSource } from "./_dashboard/queue_source.ts";
 import { checkLabels } from "../_base/labels.ts";
 import { Submitter } from "./_executor/submitter.ts";
 import type { TaskFunction } from "./_wire/records.ts";
@@ -154,6 +157,15 @@ const OPTIONS = [
  * ```
  */
 export class RedisExecutor extends Executor {
+  // serveDashboard(executor) shows its whole queue, read from Redis.
+  static {
+    registerDashboardSource(
+      RedisExecutor,
+      (executor) => new QueueSource(executor.#connection),
+    );
+  }
+
+  readonly #connection: Connection;
   readonly #submitter: Submitter;
   readonly #maxQueued: number;
   #shutdown = false;
@@ -181,8 +193,9 @@ export class RedisExecutor extends Executor {
       maxValueSize = VALUE_LIMITS.maxValueSize,
     } = options;
     this.#maxQueued = checkPositive(maxQueued, OWNER, "maxQueued", true);
+    this.#connection = checkConnection(options, OWNER);
     this.#submitter = new Submitter({
-      ...checkConnection(options, OWNER),
+      ...this.#connection,
       maxAttempts: checkPositive(maxAttempts, OWNER, "maxAttempts", false),
       lease: checkMs(lease, OWNER, "lease"),
       unroutableTimeout: checkWait(
@@ -299,7 +312,7 @@ export class RedisExecutor extends Executor {
     }
     // The spec's id is local to this process: only the function travels.
     return spec.source !== undefined
-      ? { source: spec.source }
+      ? { source: spec.source, name: functionName(spec) }
       : { module: spec.module!, name: spec.name! };
   }
 

@@ -18,6 +18,7 @@ import {
 } from "./_options.ts";
 import { Runner } from "./_node/runner.ts";
 import { checkModuleAccess } from "./_node/module_access.ts";
+import { DEFAULT_HISTORY } from "./_node/events.ts";
 
 /** Options of {@linkcode RedisNode}. */
 export interface RedisNodeOptions {
@@ -88,6 +89,16 @@ export interface RedisNodeOptions {
    * @default {[]}
    */
   labels?: string[];
+  /**
+   * Task events the queue's stream `<queue>:events` keeps for its
+   * dashboard: this node adds one for each task's start (past a few ms),
+   * progress and end, in the same write as its replies, and trims the
+   * stream to about this many (`MAXLEN ~`). 0 writes none: the dashboard
+   * then shows this node's tasks in no history.
+   *
+   * @default {10000}
+   */
+  history?: number;
 }
 
 /** Options of {@linkcode RedisNode.close}. */
@@ -111,6 +122,7 @@ const OPTIONS = [
   "connectTimeout",
   "maxTaskTime",
   "labels",
+  "history",
 ] as const;
 
 /**
@@ -173,6 +185,7 @@ export class RedisNode implements AsyncDisposable {
       prefetch = "auto",
       maxTaskTime = Infinity,
       labels = [],
+      history = DEFAULT_HISTORY,
     } = options;
     const state = typeof executor === "object" && executor !== null
       ? stateOf(executor)
@@ -193,6 +206,7 @@ export class RedisNode implements AsyncDisposable {
         : checkNatural(prefetch, OWNER, "prefetch", '"auto" or '),
       maxTaskTime: checkWait(maxTaskTime, OWNER, "maxTaskTime"),
       labels: checkLabelList(labels, `create ${OWNER}`),
+      history: checkNatural(history, OWNER, "history"),
     };
     checkModuleAccess(state.permissions, checked.allowModules, OWNER);
     this.labels = checked.labels;
@@ -212,6 +226,7 @@ export class RedisNode implements AsyncDisposable {
       prefetch: checked.prefetch,
       maxTaskTime: checked.maxTaskTime,
       labels: checked.labels,
+      history: checked.history,
     });
     this.ready = this.#link.connect().then(() => {}, async (error) => {
       await this.close();

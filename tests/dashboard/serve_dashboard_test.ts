@@ -225,7 +225,7 @@ Deno.test("serveDashboard() checks its arguments", async () => {
   assert.throws(
     () => serveDashboard({} as Executor),
     new TypeError(
-      "Cannot serve dashboard as Object has no dashboard source: pass a ThreadPoolExecutor or ProcessPoolExecutor",
+      "Cannot serve dashboard as Object has no dashboard source: pass a ThreadPoolExecutor, a ProcessPoolExecutor, or a RedisExecutor (imported from the redis entry point)",
     ),
   );
   assert.throws(

@@ -327,6 +327,8 @@ export interface Engine extends AsyncDisposable {
     keys: readonly string[],
     ttlMs: number,
   ): Promise<(Uint8Array | null)[]>;
+  /** How many entries each stream of `keys` has (0: none), in one write. */
+  lengths(keys: readonly string[]): Promise<number[]>;
   /** Adds `members` to the set `key`. */
   addMembers(key: string, members: readonly string[]): Promise<void>;
   /** The members of the set `key`; none if it does not exist. */

@@ -328,6 +328,13 @@ export class RedisEngine implements Engine {
     );
   }
 
+  async lengths(keys: readonly string[]): Promise<number[]> {
+    const counts = await Promise.all(
+      keys.map((key) => this.#connection.send(["XLEN", key])),
+    );
+    return counts.map(Number);
+  }
+
   async addMembers(key: string, members: readonly string[]): Promise<void> {
     if (members.length === 0) return;
     await this.#connection.send(["SADD", key, ...members]);

@@ -1,7 +1,9 @@
 // The node side: replies on their way to the executors, and the acknowledgements
 // that follow them. Everything one turn produced leaves in one write: per
 // executor one XADD carrying all its replies, then one XACK + XDEL for the
-// tasks answered. Redis runs one connection's commands in order, so a reply
+// tasks answered; the queue's task events (events.ts) go in the same write,
+// one XADD of one entry, between the replies and the XACK. Redis runs one
+// connection's commands in order, so a reply
 // is in its stream before its task leaves the queue: a node that dies in
 // between leaves the task pending, and it runs again elsewhere (the executor
 // drops the second answer).
@@ -9,7 +11,15 @@ import type { Link } from "../_engine/link.ts";
 import { encode } from "../_wire/codec.ts";
 import type { Reply, ResultReply } from "../_wire/records.ts";
 import { toResultReply } from "../_wire/result.ts";
-import { FIELD, GROUP, replyStream, taskKey } from "../_wire/streams.ts";
+import {
+  eventStream,
+  FIELD,
+  GROUP,
+  replyStream,
+  taskKey,
+} from "../_wire/streams.ts";
+import type { NodeEvents } from "./events.ts";
+import type { Held } from "./held.ts";
 
 // A "started" reply waits this long: a task that finishes sooner sends only
 // its result, one reply instead of two for tiny tasks. The price: for this
@@ -29,12 +39,16 @@ interface Ack {
 export class NodeOutbox {
   readonly #link: Link;
   readonly #queue: string;
+  readonly #events: NodeEvents;
   // Replies to send, by executor id.
   #replies = new Map<string, Reply[]>();
   // Entries to acknowledge once the replies before them are sent.
   #acks: Ack[] = [];
   // "started" replies not sent yet, by task key.
-  readonly #started = new Map<string, { executorId: string; reply: Reply }>();
+  readonly #started = new Map<
+    string,
+    { executorId: string; reply: Reply; held: Held | undefined }
+  >();
   // Clears the timer that sends the "started" replies, while one is armed.
   #startedTimer: (() => void) | undefined;
   #flushScheduled = false;
@@ -43,21 +57,29 @@ export class NodeOutbox {
   #idle: PromiseWithResolvers<void> | undefined;
   #discarded = false;
 
-  constructor(link: Link, queue: string) {
+  constructor(link: Link, queue: string, events: NodeEvents) {
     this.#link = link;
     this.#queue = queue;
+    this.#events = events;
   }
 
   /** Reports a task's start, unless its result follows soon. */
-  started(executorId: string, taskId: number, nodeId: string): void {
+  started(
+    executorId: string,
+    taskId: number,
+    nodeId: string,
+    held?: Held,
+  ): void {
     this.#started.set(taskKey(executorId, taskId), {
       executorId,
       reply: { kind: "started", taskId, nodeId },
+      held,
     });
     this.#startedTimer ??= this.#link.lifetime.timer(STARTED_DELAY_MS, () => {
       this.#startedTimer = undefined;
-      for (const { executorId, reply } of this.#started.values()) {
+      for (const { executorId, reply, held } of this.#started.values()) {
         this.#push(executorId, reply);
+        if (held !== undefined) this.#events.started(held);
       }
       this.#started.clear();
       this.#schedule();
@@ -73,22 +95,25 @@ export class NodeOutbox {
     taskId: number,
     nodeId: string,
     value: unknown,
+    held?: Held,
   ): void {
     const key = taskKey(executorId, taskId);
     const started = this.#started.get(key);
     if (started !== undefined) {
       this.#started.delete(key);
       this.#push(executorId, started.reply);
+      if (held !== undefined) this.#events.started(held);
     }
     this.#push(executorId, { kind: "progress", taskId, nodeId, value });
+    if (held !== undefined) this.#events.progress(held, value);
     this.#schedule();
   }
 
-  /** Sends a task's result, then acknowledges its entry. */
+  /** Sends a task's result (and its end event), then acknowledges it. */
   result(
     executorId: string,
     reply: ResultReply,
-    entry: { entryId: string; stream: string },
+    entry: Held,
     done: () => void,
   ): void {
     // The result says it started: a "started" not sent yet is not needed.
@@ -100,11 +125,21 @@ export class NodeOutbox {
       this.#startedTimer = undefined;
     }
     this.#push(executorId, reply);
+    this.#events.ended(entry, reply);
     this.ack(entry, done);
   }
 
-  /** Acknowledges (and deletes) an entry after what is queued before it. */
-  ack(entry: { entryId: string; stream: string }, done: () => void): void {
+  /**
+   * Acknowledges (and deletes) an entry after what is queued before it; a
+   * held task its executor stopped counts as cancelled.
+   */
+  ack(
+    entry: { entryId: string; stream: string } | Held,
+    done: () => void,
+  ): void {
+    if ("record" in entry && entry.stopped === "stop") {
+      this.#events.cancelled(entry);
+    }
     this.#acks.push({ entryId: entry.entryId, stream: entry.stream, done });
     this.#schedule();
   }
@@ -127,6 +162,7 @@ export class NodeOutbox {
     this.#started.clear();
     this.#replies.clear();
     this.#acks = [];
+    this.#events.clear();
     this.#idle?.resolve();
     this.#idle = undefined;
   }
@@ -154,7 +190,10 @@ export class NodeOutbox {
     if (engine === undefined || this.#link.closed) return;
     const replies = this.#replies;
     const acks = this.#acks;
-    if (replies.size === 0 && acks.length === 0) return;
+    const events = this.#events.take();
+    if (replies.size === 0 && acks.length === 0 && events === undefined) {
+      return;
+    }
     this.#replies = new Map();
     this.#acks = [];
     this.#sending++;
@@ -166,6 +205,13 @@ export class NodeOutbox {
         [FIELD.REPLIES]: encodeReplies(list),
       }, { noCreate: true })
     );
+    if (events !== undefined) {
+      sent.push(
+        engine.add(eventStream(this.#queue), events.entry, {
+          maxLen: events.maxLen,
+        }),
+      );
+    }
     const streams = new Map<string, string[]>();
     for (const { stream, entryId } of acks) {
       const ids = streams.get(stream);
@@ -186,6 +232,7 @@ export class NodeOutbox {
         for (const reply of list) this.#push(executorId, reply);
       }
       this.#acks.unshift(...acks);
+      if (events !== undefined) this.#events.putBack(events.entry);
       await this.#link.afterError(error);
       this.#schedule();
     } finally {

@@ -33,6 +33,8 @@ export const USAGE =
                           30000); a second signal stops the node at once
   --prefetch N|auto       tasks taken beyond the free workers (default auto:
                           only for functions seen to finish quickly)
+  --history N             task events the queue's stream keeps for its
+                          dashboard (default 10000; 0: write none)
   --connect-timeout MS    how long Redis may be unreachable (default 10000)
   --help                  this text`;
 
@@ -59,6 +61,7 @@ const VALUE_FLAGS = new Set([
   "--permissions",
   "--max-workers",
   "--prefetch",
+  "--history",
   "--connect-timeout",
   "--max-task-time",
   "--memory-limit",
@@ -80,6 +83,7 @@ export interface NodeArgs {
   allowModules: string[];
   labels: string[];
   prefetch?: number | "auto";
+  history?: number;
   connectTimeout?: number;
   maxTaskTime?: number;
   memoryLimit?: number;
@@ -142,6 +146,9 @@ export function parseArgs(args: readonly string[]): NodeArgs | undefined {
         break;
       case "--prefetch":
         parsed.prefetch = value === "auto" ? value : Number(value);
+        break;
+      case "--history":
+        parsed.history = Number(value);
         break;
       case "--connect-timeout":
         parsed.connectTimeout = Number(value);

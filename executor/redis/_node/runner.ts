@@ -20,6 +20,7 @@ import { refusal, type RunLimits, runOnPool } from "./admission.ts";
 import { ControlStream } from "./control.ts";
 import { halt, type Held } from "./held.ts";
 import { Intake } from "./intake.ts";
+import { NodeEvents } from "./events.ts";
 import { Leases } from "./leases.ts";
 import { NodeOutbox } from "./outbox.ts";
 import { Presence } from "./presence.ts";
@@ -34,6 +35,8 @@ export interface RunnerOptions extends RunLimits {
   allowModules: string[];
   /** Its labels, sorted. */
   labels: string[];
+  /** Task events the queue's stream keeps (events.ts); 0: none written. */
+  history: number;
 }
 
 /** One node's work on one queue. */
@@ -69,7 +72,11 @@ export class Runner {
     this.#intake = new Intake(queue, nodeId, labels);
     this.#readAhead = new ReadAhead(options.prefetch);
     this.#values = new NodeValues(link, queue);
-    this.#outbox = new NodeOutbox(link, queue);
+    this.#outbox = new NodeOutbox(
+      link,
+      queue,
+      new NodeEvents(nodeId, options.history),
+    );
     this.#control = new ControlStream(link, queue, nodeId, (key) => {
       const held = this.#held.get(key);
       if (held === undefined || held.state === "replying") return;
@@ -264,7 +271,7 @@ export class Runner {
     const { nodeId } = this.#options;
     this.#running++;
     held.quick = this.#readAhead.taken(record);
-    this.#outbox.started(record.executorId, record.taskId, nodeId);
+    this.#outbox.started(record.executorId, record.taskId, nodeId, held);
     // Its arguments kept in Redis are read first (once per node).
     const reading = this.#values.resolve(record);
     if (reading === undefined) return this.#hand(held);
@@ -296,7 +303,13 @@ export class Runner {
     held.startedAt = performance.now();
     local.addProgressCallback((value) => {
       if (held.stopped !== undefined) return;
-      this.#outbox.progress(record.executorId, record.taskId, nodeId, value);
+      this.#outbox.progress(
+        record.executorId,
+        record.taskId,
+        nodeId,
+        value,
+        held,
+      );
     });
     local.addDoneCallback(() => this.#finished(held, local));
   }

@@ -17,9 +17,13 @@ export interface NodeInfo {
   failed: number;
 }
 
-/** How a node finds the task's function: its source, or a module export. */
+/**
+ * How a node finds the task's function: its source (with the name its
+ * executor knows it by, for the dashboard: an arrow function's source lacks
+ * it), or a module export.
+ */
 export type TaskFunction =
-  | { source: string }
+  | { source: string; name?: string }
   | { module: string; name: string };
 
 /** A task as it waits in the queue. */

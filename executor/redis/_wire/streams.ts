@@ -6,6 +6,7 @@
 //          <── XREAD <queue>:replies:<executorId> ── XADD [Reply, ...] ──
 //   StopRecord ── XADD <queue>:control:<nodeId> ── XREAD ──────> stops it
 //   stats() ── <queue>:nodes, <queue>:nodes:data <── every second: announce
+//   dashboard ── XREAD <queue>:events <── XADD MAXLEN ~ (with the replies)
 //
 // A task with labels goes to `<queue>:labels:<a,b>` instead of `<queue>`,
 // its label set added to `<queue>:labelsets` first; a node with labels reads
@@ -29,6 +30,8 @@ export const FIELD = {
   REPLIES: "r",
   /** A control entry's node:v8 `StopRecord`. */
   CONTROL: "c",
+  /** An event entry's `TaskEvent`, as JSON text (events.ts). */
+  EVENT: "e",
 } as const;
 
 /**
@@ -73,6 +76,14 @@ export function nodesKey(queue: string): string {
 /** What each live node last said of itself: a hash of `NodeInfo` JSON. */
 export function nodeDataKey(queue: string): string {
   return `${queue}:nodes:data`;
+}
+
+/**
+ * The queue's task events (events.ts): a capped stream every node adds to
+ * in the same write as its replies, which a dashboard reads from its start.
+ */
+export function eventStream(queue: string): string {
+  return `${queue}:events`;
 }
 
 /** Where executors tell one node to stop a task. */

@@ -72,6 +72,17 @@ Deno.test("RedisNode rejects bad options with TypeError or RangeError naming the
       ),
   );
   assert.throws(
+    make({ executor: pool, history: 1.5 }),
+    (error: Error) =>
+      error instanceof RangeError &&
+      /Cannot create RedisNode as 'history' must be an integer >= 0: current value is 1.5/
+        .test(error.message),
+  );
+  assert.throws(
+    make({ executor: pool, history: "10" }),
+    /'history' must be a number/,
+  );
+  assert.throws(
     make({ executor: pool, connectTimeout: 0 }),
     /'connectTimeout' must be > 0/,
   );
