@@ -26,6 +26,11 @@ export class CallTimes {
     this.#ms.set(fnId, mean === undefined ? ms : mean * 0.7 + ms * 0.3);
   }
 
+  /** The mean ms of a call of function `fnId`, if it has run. */
+  mean(fnId: number): number | undefined {
+    return this.#ms.get(fnId);
+  }
+
   /**
    * How many tasks of function `fnId` a worker may hold at once: 1 unless
    * the function is known to be quick.

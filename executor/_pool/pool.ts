@@ -147,6 +147,14 @@ export class Pool {
       : fanOut(listeners);
   }
 
+  /**
+   * The mean ms a call of function `fnId` takes in a worker, if one ran
+   * (a Redis node's read-ahead asks).
+   */
+  callTime(fnId: number): number | undefined {
+    return this.#callTimes.mean(fnId);
+  }
+
   /** The live workers, oldest first. */
   workers(): WorkerView[] {
     return [...this.#workers].map((slot) => ({

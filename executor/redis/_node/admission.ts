@@ -98,7 +98,8 @@ export function runOnPool(
   }
 }
 
-function specOf(record: TaskRecord): FunctionSpec {
+/** The spec a task's function has in the node's pool. */
+export function specOf(record: TaskRecord): FunctionSpec {
   const fn = record.fn as { source?: string; module: string; name: string };
   return fn.source !== undefined
     ? sourceSpec(fn.source)

@@ -16,7 +16,7 @@ import { decode } from "../_wire/codec.ts";
 import type { NodeInfo, ResultReply, TaskRecord } from "../_wire/records.ts";
 import { type Outcome, toResultReply } from "../_wire/result.ts";
 import { FIELD, GROUP, taskKey } from "../_wire/streams.ts";
-import { refusal, type RunLimits, runOnPool } from "./admission.ts";
+import { refusal, type RunLimits, runOnPool, specOf } from "./admission.ts";
 import { ControlStream } from "./control.ts";
 import { halt, type Held } from "./held.ts";
 import { Intake } from "./intake.ts";
@@ -70,7 +70,10 @@ export class Runner {
     this.#options = options;
     const { queue, nodeId, labels } = options;
     this.#intake = new Intake(queue, nodeId, labels);
-    this.#readAhead = new ReadAhead(options.prefetch);
+    this.#readAhead = new ReadAhead(
+      options.prefetch,
+      (record) => state.pool.callTime(specOf(record).id),
+    );
     this.#values = new NodeValues(link, queue);
     this.#outbox = new NodeOutbox(
       link,
@@ -277,20 +280,20 @@ export class Runner {
     if (reading === undefined) return this.#hand(held);
     reading.then(() => {
       if (held.stopped === undefined) return this.#hand(held);
-      this.#ended(held, undefined);
+      this.#ended(held);
       if (held.stopped === "lost") return this.#release(held);
       held.state = "replying";
       this.#outbox.ack(held, () => this.#release(held));
     }, (error) => {
-      this.#ended(held, undefined);
+      this.#ended(held);
       this.#answer(held, { ok: false, error });
     });
   }
 
   // A task handed over (or about to be) has left the pool: room for more.
-  #ended(held: Held, ms: number | undefined): void {
+  #ended(held: Held): void {
     this.#running--;
-    this.#readAhead.done(held.record, held.quick!, ms);
+    this.#readAhead.done(held.quick!);
     this.#freed?.resolve();
   }
 
@@ -316,10 +319,7 @@ export class Runner {
 
   async #finished(held: Held, local: Future<unknown>): Promise<void> {
     held.controller = undefined;
-    this.#ended(
-      held,
-      local.cancelled() ? undefined : performance.now() - held.startedAt!,
-    );
+    this.#ended(held);
     if (held.stopped === "lost") return this.#release(held);
     if (held.stopped === "stop") {
       held.state = "replying";
