@@ -103,118 +103,136 @@ export const spawnMany = (count: number, make: (i: number) => Promise<Child>) =>
 type Entry = [Buffer, Buffer[]];
 
 /** The floor: node-redis commands, nothing else. */
-export const raw: Contender = {
-  name: "raw node-redis loop",
-  async start(redis, consumers) {
-    const children = await spawnMany(
-      consumers,
-      (i) =>
-        spawn("redis_raw_consumer.ts", [
-          redis.url,
-          "tasks",
-          "nodes",
-          `node-${i}`,
-          "replies",
-          String(BATCH),
-        ]),
-    );
-    const options = {
-      url: redis.url,
-      RESP: 3 as const,
-      commandOptions: {
-        typeMapping: {
-          [RESP_TYPES.BLOB_STRING]: Buffer,
-          [RESP_TYPES.MAP]: Array,
-        },
-      },
-    };
-    const command = createClient(options);
-    // A connection blocked in XREAD carries nothing else.
-    const blocking = createClient(options);
-    await Promise.all([command.connect(), blocking.connect()]);
-    let last = "0";
+export const raw: Contender = rawLoop("raw node-redis loop", "");
 
-    async function replies(): Promise<Entry[]> {
-      const reply = await blocking.sendCommand([
-        "XREAD",
-        "COUNT",
-        String(TASKS),
-        "BLOCK",
-        "5000",
-        "STREAMS",
+/**
+ * The floor with the hop a node makes: each task computed in a Worker of
+ * the consumer (a postMessage there and back), as a node runs it in a
+ * pool's worker.
+ */
+export const rawWorkerHop: Contender = rawLoop(
+  "raw node-redis loop, each task in a Worker",
+  "worker",
+);
+
+function rawLoop(name: string, hop: string): Contender {
+  return { name, start: (redis, consumers) => startRaw(redis, consumers, hop) };
+}
+
+async function startRaw(
+  redis: RedisServer,
+  consumers: number,
+  hop: string,
+): Promise<Runner> {
+  const children = await spawnMany(
+    consumers,
+    (i) =>
+      spawn("redis_raw_consumer.ts", [
+        redis.url,
+        "tasks",
+        "nodes",
+        `node-${i}`,
         "replies",
-        last,
-      ], { timeout: 10_000 }) as [Buffer, Entry[]] | null;
-      if (reply === null) throw new Error("raw: no reply within 5 s");
-      const entries = reply[1];
-      last = entries[entries.length - 1][0].toString();
-      return entries;
-    }
+        String(BATCH),
+        hop,
+      ]),
+  );
+  const options = {
+    url: redis.url,
+    RESP: 3 as const,
+    commandOptions: {
+      typeMapping: {
+        [RESP_TYPES.BLOB_STRING]: Buffer,
+        [RESP_TYPES.MAP]: Array,
+      },
+    },
+  };
+  const command = createClient(options);
+  // A connection blocked in XREAD carries nothing else.
+  const blocking = createClient(options);
+  await Promise.all([command.connect(), blocking.connect()]);
+  let last = "0";
 
-    const add = (n: number) =>
-      command.sendCommand(["XADD", "tasks", "*", "t", serialize({ n })]);
-    let values = 0;
+  async function replies(): Promise<Entry[]> {
+    const reply = await blocking.sendCommand([
+      "XREAD",
+      "COUNT",
+      String(TASKS),
+      "BLOCK",
+      "5000",
+      "STREAMS",
+      "replies",
+      last,
+    ], { timeout: 10_000 }) as [Buffer, Entry[]] | null;
+    if (reply === null) throw new Error("raw: no reply within 5 s");
+    const entries = reply[1];
+    last = entries[entries.length - 1][0].toString();
+    return entries;
+  }
 
-    return {
-      async trip(n) {
-        const [, entries] = await Promise.all([add(n), replies()]);
-        const value = deserialize(entries[0][1][3]);
-        if (entries.length !== 1 || value !== n + 1) {
-          throw new Error(`raw: task ${n} got ${value}`);
+  const add = (n: number) =>
+    command.sendCommand(["XADD", "tasks", "*", "t", serialize({ n })]);
+  let values = 0;
+
+  return {
+    async trip(n) {
+      const [, entries] = await Promise.all([add(n), replies()]);
+      const value = deserialize(entries[0][1][3]);
+      if (entries.length !== 1 || value !== n + 1) {
+        throw new Error(`raw: task ${n} got ${value}`);
+      }
+    },
+    async burst() {
+      // Issued in one macrotask: node-redis sends them in one write.
+      const adding = Promise.all(
+        Array.from({ length: TASKS }, (_, n) => add(n)),
+      );
+      const answered = new Set<string>();
+      while (answered.size < TASKS) {
+        for (const [, fields] of await replies()) {
+          answered.add(fields[1].toString());
         }
-      },
-      async burst() {
-        // Issued in one macrotask: node-redis sends them in one write.
-        const adding = Promise.all(
-          Array.from({ length: TASKS }, (_, n) => add(n)),
-        );
-        const answered = new Set<string>();
-        while (answered.size < TASKS) {
-          for (const [, fields] of await replies()) {
-            answered.add(fields[1].toString());
-          }
+      }
+      const ids = new Set((await adding).map(String));
+      if (![...answered].every((id) => ids.has(id))) {
+        throw new Error("raw: a reply for a task not sent");
+      }
+    },
+    async share(value, tasks) {
+      // Stored once by hand; each entry names the key (the consumer
+      // reads it once and keeps it).
+      const key = `value:${values++}`;
+      const adding = Promise.all([
+        command.sendCommand(["SET", key, Buffer.from(value.buffer)]),
+        ...Array.from(
+          { length: tasks },
+          (_, i) =>
+            command.sendCommand([
+              "XADD",
+              "tasks",
+              "*",
+              "t",
+              serialize({ key, i }),
+            ]),
+        ),
+      ]);
+      const answers = new Map<string, unknown>();
+      while (answers.size < tasks) {
+        for (const [, fields] of await replies()) {
+          answers.set(fields[1].toString(), deserialize(fields[3]));
         }
-        const ids = new Set((await adding).map(String));
-        if (![...answered].every((id) => ids.has(id))) {
-          throw new Error("raw: a reply for a task not sent");
-        }
-      },
-      async share(value, tasks) {
-        // Stored once by hand; each entry names the key (the consumer
-        // reads it once and keeps it).
-        const key = `value:${values++}`;
-        const adding = Promise.all([
-          command.sendCommand(["SET", key, Buffer.from(value.buffer)]),
-          ...Array.from(
-            { length: tasks },
-            (_, i) =>
-              command.sendCommand([
-                "XADD",
-                "tasks",
-                "*",
-                "t",
-                serialize({ key, i }),
-              ]),
-          ),
-        ]);
-        const answers = new Map<string, unknown>();
-        while (answers.size < tasks) {
-          for (const [, fields] of await replies()) {
-            answers.set(fields[1].toString(), deserialize(fields[3]));
-          }
-        }
-        const ids = (await adding).slice(1).map(String);
-        checkShared("raw", value, ids.map((id) => answers.get(id)));
-        await command.sendCommand(["DEL", key]);
-      },
-      async close() {
-        command.destroy();
-        blocking.destroy();
-        await Promise.all(children.map((child) => child.close()));
-      },
-    };
-  },
-};
+      }
+      const ids = (await adding).slice(1).map(String);
+      checkShared("raw", value, ids.map((id) => answers.get(id)));
+      await command.sendCommand(["DEL", key]);
+    },
+    async close() {
+      command.destroy();
+      blocking.destroy();
+      await Promise.all(children.map((child) => child.close()));
+    },
+  };
+}
 
 /** The peer: BullMQ's Queue, QueueEvents and Worker, over ioredis. */
 export const bullmq: Contender = {

@@ -7,7 +7,9 @@
 // (executor/redis/node_main.ts, a thread executor with permissions "none"),
 // warms up with 200 round trips and times only the work (see
 // bench/_redis.ts):
-// - latency: 1,000 sequential round trips of one tiny task, one node;
+// - latency: 1,000 sequential round trips of one tiny task, one node; the
+//   raw loop also with the hop a node makes to a worker (the consumer
+//   computes each task in a Worker of its own);
 // - throughput: 5,000 tiny tasks at once, over 1 and over 2 nodes, with
 //   the default read-ahead ("auto"), with the nodes reading only for free
 //   workers (prefetch 0), and with a fixed read-ahead of PREFETCH tasks.
@@ -26,6 +28,7 @@ import {
   perSecond,
   perTrip,
   raw,
+  rawWorkerHop,
   type Runner,
   shared,
   TASKS,
@@ -114,6 +117,7 @@ const threadPool: Contender = {
 };
 
 bench(LATENCY, raw, 1, trips, perTrip, true);
+bench(LATENCY, rawWorkerHop, 1, trips, perTrip);
 bench(LATENCY, bullmq, 1, trips, perTrip);
 bench(LATENCY, redisExecutor("auto"), 1, trips, perTrip);
 bench(LATENCY, redisExecutor(0), 1, trips, perTrip);
