@@ -80,11 +80,15 @@ function runnerOf(
   };
 }
 
-function redisExecutor(prefetch: number | "auto"): Contender {
+function redisExecutor(
+  prefetch: number | "auto",
+  { name, args = [] }: { name?: string; args?: string[] } = {},
+): Contender {
   return {
-    name: `RedisExecutor (${WORKERS} thread workers a node, prefetch ${
-      prefetch === "auto" ? "auto, the default" : prefetch
-    })`,
+    name: name ??
+      `RedisExecutor (${WORKERS} thread workers a node, prefetch ${
+        prefetch === "auto" ? "auto, the default" : prefetch
+      })`,
     async start(redis, consumers) {
       const nodes = await Promise.all(
         Array.from(
@@ -95,6 +99,7 @@ function redisExecutor(prefetch: number | "auto"): Contender {
               maxWorkers: WORKERS,
               permissions: "none",
               prefetch,
+              args,
             }),
         ),
       );
@@ -163,36 +168,13 @@ bench(LARGE, redisExecutor(PREFETCH), 2, share, perShare, false, large);
 // Results: bench/results/redis_events.txt.
 const EVENT_HISTORY = 10_000;
 
-function eventsContender(
-  history: number,
-  prefetch: number | "auto",
-): Contender {
-  return {
+const eventsContender = (history: number, prefetch: number | "auto") =>
+  redisExecutor(prefetch, {
     name: `task events ${
       history === 0 ? "off" : "on"
-    } (--history ${history}${`, prefetch ${prefetch}`})`,
-    async start(redis, consumers) {
-      const nodes = await Promise.all(
-        Array.from(
-          { length: consumers },
-          () =>
-            startNode(redis.url, "tasks", {
-              executor: "thread",
-              maxWorkers: WORKERS,
-              permissions: "none",
-              prefetch,
-              args: ["--history", String(history)],
-            }),
-        ),
-      );
-      const executor = new RedisExecutor({ url: redis.url, queue: "tasks" });
-      return runnerOf(executor, async () => {
-        await executor.shutdown();
-        await Promise.all(nodes.map((node) => node.stop()));
-      });
-    },
-  };
-}
+    } (--history ${history}, prefetch ${prefetch})`,
+    args: ["--history", String(history)],
+  });
 
 for (const prefetch of ["auto", PREFETCH] as const) {
   const group = `task events, ${throughput(2)}, prefetch ${prefetch}`;

@@ -10,19 +10,14 @@ import type {
   DashboardFunction,
   DashboardTask,
 } from "./source.ts";
-import { WINDOW_MS } from "./figures.ts";
+import {
+  functionRow,
+  MAX_FAILURES,
+  MAX_FINISHED,
+  WINDOW_MS,
+} from "./figures.ts";
 
 export { WINDOW_MS };
-
-// Finished tasks kept for the Task stream: past a few thousand bars the
-// page cannot tell them apart anyway, and each poll sends them all (~100
-// bytes each).
-const MAX_FINISHED = 2000;
-// Errors kept for the Failures panel, stacks included.
-const MAX_FAILURES = 50;
-// Function rows: names come from code, so few; past this, one "(other)" row.
-const MAX_FUNCTIONS = 200;
-const OTHER = "(other)";
 
 // A task queued or running (start: 0 while queued).
 interface LiveTask {
@@ -173,23 +168,7 @@ export class TaskHistory implements TaskTap {
   }
 
   #function(name: string): DashboardFunction {
-    let row = this.#functions.get(name);
-    if (row === undefined) {
-      if (this.#functions.size >= MAX_FUNCTIONS && name !== OTHER) {
-        return this.#function(OTHER);
-      }
-      row = {
-        name,
-        total: 0,
-        queued: 0,
-        running: 0,
-        completed: 0,
-        failed: 0,
-        cancelled: 0,
-      };
-      this.#functions.set(name, row);
-    }
-    return row;
+    return functionRow(this.#functions, name);
   }
 
   #worker(name: string): WorkerCounts {

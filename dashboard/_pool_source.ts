@@ -7,7 +7,12 @@ import type { PoolExecutor } from "../executor/pool_executor.ts";
 import { ProcessPoolExecutor } from "../executor/process_pool_executor.ts";
 import { type PoolView, poolView } from "../executor/_pool/pool_view.ts";
 import { TaskHistory } from "./_history.ts";
-import { RUN_TIME_BOUNDS_MS, SAMPLE_MS, WINDOW_MS } from "./figures.ts";
+import {
+  jsonSafe,
+  RUN_TIME_BOUNDS_MS,
+  SAMPLE_MS,
+  WINDOW_MS,
+} from "./figures.ts";
 import type {
   DashboardMemory,
   DashboardRate,
@@ -16,9 +21,6 @@ import type {
   DashboardTask,
   MetricSeries,
 } from "./source.ts";
-
-// A progress value longer than this, as JSON, is sent as its start.
-const MAX_PROGRESS_CHARS = 200;
 
 /** A local pool, as its dashboard sees it. */
 export class PoolSource implements DashboardSource {
@@ -115,23 +117,4 @@ export class PoolSource implements DashboardSource {
     const { rss, heapUsed, heapTotal } = Deno.memoryUsage();
     return { rss, heapUsed, heapTotal, note: this.#memoryNote };
   }
-}
-
-// A progress value as the page can show it: as JSON reads it (a BigInt as
-// "12n"), cut short when long, or its string form when JSON cannot hold it
-// (a cycle, a function).
-function jsonSafe(value: unknown): unknown {
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(
-      value,
-      (_, v) => typeof v === "bigint" ? `${v}n` : v,
-    );
-  } catch {
-    return String(value);
-  }
-  if (json === undefined) return String(value);
-  return json.length > MAX_PROGRESS_CHARS
-    ? `${json.slice(0, MAX_PROGRESS_CHARS)}…`
-    : JSON.parse(json);
 }

@@ -40,7 +40,9 @@ const MAY_IMPORT: Record<string, string[]> = {
   // in Redis, through _wire/, so _executor/ and _node/ never import each
   // other.
   "executor/redis/_engine": [],
-  "executor/redis/_wire": ["future", "executor", "executor/_wire"],
+  // (and of dashboard/ its public files: a task event keeps a progress
+  // value as the page shows it)
+  "executor/redis/_wire": ["future", "executor", "executor/_wire", "dashboard"],
   "executor/redis/_executor": [
     "future",
     "executor",

@@ -9,6 +9,7 @@ import {
   serveSource,
 } from "../../../dashboard/serve_source.ts";
 import { QueueSource } from "./queue_source.ts";
+import { commandLine, PROCESS_IO, type ProgramIo } from "../_program_io.ts";
 
 /** The program's help text. */
 export const USAGE =
@@ -126,27 +127,7 @@ function nonEmpty(flag: string, value: string): string {
 }
 
 /** What the program hears and says. */
-export interface DashboardProgramIo {
-  /** Calls `listener` at each stop request; returns its remover. */
-  onStop(listener: () => void): () => void;
-  log(line: string): void;
-  error(line: string): void;
-}
-
-/** Deno's signals (SIGINT, SIGTERM) and console, for the real program. */
-export const PROCESS_IO: DashboardProgramIo = {
-  onStop(listener) {
-    const signals = ["SIGINT", "SIGTERM"] as const;
-    for (const signal of signals) Deno.addSignalListener(signal, listener);
-    return () => {
-      for (const signal of signals) {
-        Deno.removeSignalListener(signal, listener);
-      }
-    };
-  },
-  log: (line) => console.log(line),
-  error: (line) => console.error(line),
-};
+export type DashboardProgramIo = ProgramIo;
 
 /**
  * Serves the dashboard of a queue until the first stop request, then
@@ -161,17 +142,8 @@ export async function runDashboard(
   args: readonly string[],
   io: DashboardProgramIo = PROCESS_IO,
 ): Promise<number> {
-  let parsed: DashboardArgs | undefined;
-  try {
-    parsed = parseDashboardArgs(args);
-  } catch (error) {
-    io.error((error as Error).message);
-    return 2;
-  }
-  if (parsed === undefined) {
-    io.log(USAGE);
-    return 0;
-  }
+  const parsed = commandLine(args, parseDashboardArgs, io, USAGE);
+  if (typeof parsed === "number") return parsed;
   const { url, queue, port, hostname, token, connectTimeout } = parsed;
   const stopped = Promise.withResolvers<void>();
   const unlisten = io.onStop(() => stopped.resolve());

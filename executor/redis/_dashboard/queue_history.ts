@@ -14,16 +14,12 @@ import type {
   DashboardOutcome,
   DashboardTask,
 } from "../../../dashboard/source.ts";
-import { WINDOW_MS } from "../../../dashboard/figures.ts";
-
-// Finished tasks kept for the Task stream: past a few thousand bars the
-// page cannot tell them apart anyway, and each poll sends them all.
-const MAX_FINISHED = 2000;
-// Errors kept for the Failures panel, stacks included.
-const MAX_FAILURES = 50;
-// Function rows: names come from code, so few; past this, one "(other)" row.
-const MAX_FUNCTIONS = 200;
-const OTHER = "(other)";
+import {
+  functionRow,
+  MAX_FAILURES,
+  MAX_FINISHED,
+  WINDOW_MS,
+} from "../../../dashboard/figures.ts";
 
 /** A task seen running (a "started" or progress event, no end yet). */
 interface Running {
@@ -238,23 +234,7 @@ export class QueueHistory {
   }
 
   #function(name: string): DashboardFunction {
-    let row = this.#functions.get(name);
-    if (row === undefined) {
-      if (this.#functions.size >= MAX_FUNCTIONS && name !== OTHER) {
-        return this.#function(OTHER);
-      }
-      row = {
-        name,
-        total: 0,
-        queued: 0,
-        running: 0,
-        completed: 0,
-        failed: 0,
-        cancelled: 0,
-      };
-      this.#functions.set(name, row);
-    }
-    return row;
+    return functionRow(this.#functions, name);
   }
 
   #node(id: string): NodeTotals {

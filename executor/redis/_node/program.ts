@@ -7,6 +7,11 @@ import type { PoolExecutor } from "../../pool_executor.ts";
 import type { Permissions } from "../../_pool/permissions.ts";
 import { RedisNode } from "../redis_node.ts";
 import { withModuleAccess } from "./module_access.ts";
+import {
+  commandLine,
+  PROCESS_IO as PROGRAM_IO,
+  type ProgramIo,
+} from "../_program_io.ts";
 
 /** The program's help text. */
 export const USAGE =
@@ -225,32 +230,15 @@ function oneOf<T extends string>(
 }
 
 /** What the program hears and says. */
-export interface NodeProgramIo {
-  /**
-   * Calls `listener` at each stop request (SIGINT, SIGTERM); returns its
-   * remover.
-   */
-  onStop(listener: () => void): () => void;
+export interface NodeProgramIo extends ProgramIo {
   /** A second stop request: end now. */
   exitNow(): void;
-  log(line: string): void;
-  error(line: string): void;
 }
 
 /** Deno's signals and console, for the real program. */
 export const PROCESS_IO: NodeProgramIo = {
-  onStop(listener) {
-    const signals = ["SIGINT", "SIGTERM"] as const;
-    for (const signal of signals) Deno.addSignalListener(signal, listener);
-    return () => {
-      for (const signal of signals) {
-        Deno.removeSignalListener(signal, listener);
-      }
-    };
-  },
+  ...PROGRAM_IO,
   exitNow: () => Deno.exit(130),
-  log: (line) => console.log(line),
-  error: (line) => console.error(line),
 };
 
 /**
@@ -265,17 +253,8 @@ export async function runNode(
   args: readonly string[],
   io: NodeProgramIo = PROCESS_IO,
 ): Promise<number> {
-  let parsed: NodeArgs | undefined;
-  try {
-    parsed = parseArgs(args);
-  } catch (error) {
-    io.error((error as Error).message);
-    return 2;
-  }
-  if (parsed === undefined) {
-    io.log(USAGE);
-    return 0;
-  }
+  const parsed = commandLine(args, parseArgs, io, USAGE);
+  if (typeof parsed === "number") return parsed;
   const {
     executor: kind,
     maxWorkers,

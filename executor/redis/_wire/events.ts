@@ -10,6 +10,9 @@
 //
 // A task that finishes within the node's "started" delay (outbox.ts) has
 // only its end event: its start is in it.
+import { jsonSafe } from "../../../dashboard/figures.ts";
+
+export { jsonSafe };
 
 /** What happened to a task on a node. */
 export type TaskEventKind =
@@ -57,9 +60,6 @@ export const END_KINDS: ReadonlySet<TaskEventKind> = new Set([
   "cancelled",
 ]);
 
-// A progress value longer than this, as JSON, is kept as its start: the
-// stream holds thousands of events, and the page shows a short text.
-const MAX_PROGRESS_CHARS = 200;
 // A stack longer than this is cut: the Failures panel shows the top.
 const MAX_STACK_CHARS = 4000;
 
@@ -95,26 +95,6 @@ export function decodeEvents(
     typeof event.kind === "string" && typeof event.task === "string" &&
     typeof event.fn === "string" && typeof event.node === "string"
   );
-}
-
-/**
- * A progress value as JSON keeps it: a BigInt as "12n", cut short when
- * long, or its string form when JSON cannot hold it (a cycle, a function).
- */
-export function jsonSafe(value: unknown): unknown {
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(
-      value,
-      (_, v) => typeof v === "bigint" ? `${v}n` : v,
-    );
-  } catch {
-    return String(value);
-  }
-  if (json === undefined) return String(value);
-  return json.length > MAX_PROGRESS_CHARS
-    ? `${json.slice(0, MAX_PROGRESS_CHARS)}…`
-    : JSON.parse(json);
 }
 
 /**
