@@ -7,14 +7,14 @@
 import { functionName, sourceSpec } from "../../_base/function_spec.ts";
 import type { Fields } from "../_engine/engine.ts";
 import {
-  encodeEvent,
+  encodeEvents,
   eventError,
-  joinEvents,
+  type EventRow,
   jsonSafe,
-  type TaskEvent,
+  type TaskEventKind,
 } from "../_wire/events.ts";
 import type { ResultReply, TaskRecord } from "../_wire/records.ts";
-import { FIELD, taskKey } from "../_wire/streams.ts";
+import { FIELD } from "../_wire/streams.ts";
 import type { Held } from "./held.ts";
 
 /**
@@ -28,13 +28,22 @@ export const DEFAULT_HISTORY = 10_000;
 // performance.now() readings to ms since the epoch.
 const epoch = (at: number) => performance.timeOrigin + at;
 
+/** What `take` hands the outbox: an entry, and how to put it back. */
+export interface EventsEntry {
+  entry: Fields;
+  /** The entries the stream keeps (MAXLEN ~). */
+  maxLen: number;
+  /** Its rows, for `putBack` when the write failed. */
+  rows: EventRow[];
+}
+
 /** One node's events not sent yet. */
 export class NodeEvents {
   readonly #nodeId: string;
   /** Events the stream keeps (about); 0: the node writes none. */
   readonly history: number;
-  // Each encoded (encodeEvent), oldest first.
-  #pending: string[] = [];
+  // Oldest first.
+  #pending: EventRow[] = [];
   // What it sent so far, for the events an entry holds on average.
   #sentEvents = 0;
   #sentEntries = 0;
@@ -47,15 +56,15 @@ export class NodeEvents {
   /** A task's "started" reply went out: it runs, for the dashboard too. */
   started(held: Held): void {
     if (this.history === 0) return;
-    this.#add(held, "started");
+    this.#pending.push(row(held, "started", null));
   }
 
   /** A running task reported progress. */
   progress(held: Held, value: unknown): void {
     if (this.history === 0) return;
-    const event = this.#event(held, "progress");
-    event.progress = jsonSafe(value);
-    this.#pending.push(encodeEvent(event));
+    const event = row(held, "progress", null);
+    event.push(jsonSafe(value));
+    this.#pending.push(event);
   }
 
   /** A task is answered with `reply`. */
@@ -67,18 +76,15 @@ export class NodeEvents {
       : reply.error;
     const failed = !reply.ok ||
       (held.record.chunk === 1 && error !== undefined);
-    const event = this.#event(held, failed ? "failed" : "completed");
-    event.end = epoch(performance.now());
-    if (failed) event.error = eventError(error);
-    this.#pending.push(encodeEvent(event));
+    const event = row(held, failed ? "failed" : "completed", now());
+    if (failed) event.push(eventError(error));
+    this.#pending.push(event);
   }
 
   /** A task its executor stopped is let go of, unanswered. */
   cancelled(held: Held): void {
     if (this.history === 0) return;
-    const event = this.#event(held, "cancelled");
-    event.end = epoch(performance.now());
-    this.#pending.push(encodeEvent(event));
+    this.#pending.push(row(held, "cancelled", now()));
   }
 
   /**
@@ -88,16 +94,17 @@ export class NodeEvents {
    * sizes trim to different lengths, so the stream keeps about `history`
    * events, not exactly.
    */
-  take(): { entry: Fields; maxLen: number } | undefined {
-    const taken = this.#pending;
-    if (taken.length === 0) return undefined;
+  take(): EventsEntry | undefined {
+    const rows = this.#pending;
+    if (rows.length === 0) return undefined;
     this.#pending = [];
-    this.#sentEvents += taken.length;
+    this.#sentEvents += rows.length;
     this.#sentEntries++;
     const perEntry = this.#sentEvents / this.#sentEntries;
     return {
-      entry: { [FIELD.EVENT]: joinEvents(taken) },
+      entry: { [FIELD.EVENT]: encodeEvents(this.#nodeId, rows) },
       maxLen: Math.max(1, Math.ceil(this.history / perEntry)),
+      rows,
     };
   }
 
@@ -107,26 +114,30 @@ export class NodeEvents {
   }
 
   /** Events of a failed write, ahead of the newer ones. */
-  putBack(entry: Fields): void {
-    const text = entry[FIELD.EVENT] as string;
-    this.#pending.unshift(text.slice(1, -1));
+  putBack(taken: EventsEntry): void {
+    this.#pending = [...taken.rows, ...this.#pending];
   }
+}
 
-  #add(held: Held, kind: TaskEvent["kind"]): void {
-    this.#pending.push(encodeEvent(this.#event(held, kind)));
-  }
+// ms since the epoch, now.
+const now = () => epoch(performance.now());
 
-  #event(held: Held, kind: TaskEvent["kind"]): TaskEvent {
-    const { record, startedAt } = held;
-    return {
-      kind,
-      task: taskKey(record.executorId, record.taskId),
-      fn: nameOf(record),
-      node: this.#nodeId,
-      submitted: record.enqueuedAt,
-      start: startedAt === undefined ? undefined : epoch(startedAt),
-    };
-  }
+// A task's event row, up to its end.
+function row(
+  held: Held,
+  kind: TaskEventKind,
+  end: number | null,
+): EventRow {
+  const { record, startedAt } = held;
+  return [
+    kind,
+    record.executorId,
+    record.taskId,
+    nameOf(record),
+    record.enqueuedAt ?? null,
+    startedAt === undefined ? null : epoch(startedAt),
+    end,
+  ];
 }
 
 // The name its executor sent, else a module task's export, else the name in

@@ -232,7 +232,7 @@ export class NodeOutbox {
         for (const reply of list) this.#push(executorId, reply);
       }
       this.#acks.unshift(...acks);
-      if (events !== undefined) this.#events.putBack(events.entry);
+      if (events !== undefined) this.#events.putBack(events);
       await this.#link.afterError(error);
       this.#schedule();
     } finally {

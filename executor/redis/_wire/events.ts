@@ -1,16 +1,19 @@
 // Both sides: the task events of a queue, as nodes write them to
 // `<queue>:events` (streams.ts: eventStream) in the same write as their
 // replies, and as a dashboard reads them back. One entry per write: its one
-// field (FIELD.EVENT) the events of that write as a JSON array, readable by
-// XRANGE in redis-cli and by a dashboard without node:v8. (An entry per
-// event cost ~17 % of the throughput of tiny tasks, bench/redis_bench.ts:
-// one XADD per task; a batch costs one per write.)
+// field (FIELD.EVENT) the node and the events of that write as JSON, a row
+// each (EventRow), readable by XRANGE in redis-cli and by a dashboard
+// without node:v8. (An entry per event cost ~17 % of the throughput of tiny
+// tasks: one XADD per task; an object per event, stringified each, ~10 % of
+// the CPU of nodes and Redis, bench/redis_events_pairs.ts; rows stringified
+// once a write cost less.)
 //
 //   node: started ── progress … ── completed | failed | cancelled
 //
 // A task that finishes within the node's "started" delay (outbox.ts) has
 // only its end event: its start is in it.
 import { jsonSafe } from "../../../dashboard/figures.ts";
+import { taskKey } from "./streams.ts";
 
 export { jsonSafe };
 
@@ -63,14 +66,29 @@ export const END_KINDS: ReadonlySet<TaskEventKind> = new Set([
 // A stack longer than this is cut: the Failures panel shows the top.
 const MAX_STACK_CHARS = 4000;
 
-/** One event as JSON, to be joined into an entry by `joinEvents`. */
-export function encodeEvent(event: TaskEvent): string {
-  return JSON.stringify(event);
-}
+/**
+ * One event as an entry holds it: a row, not an object, so that a write of
+ * many tasks' events is one `JSON.stringify` of rows and the entry carries
+ * no key names per event (its node is the entry's):
+ * `[kind, executorId, taskId, fn, submitted, start, end, progress|error]`.
+ */
+export type EventRow = [
+  kind: TaskEventKind,
+  executorId: string,
+  taskId: number,
+  fn: string,
+  submitted: number | null,
+  start: number | null,
+  end: number | null,
+  detail?: unknown,
+];
 
-/** An entry's field value: events made by `encodeEvent`, oldest first. */
-export function joinEvents(encoded: readonly string[]): string {
-  return `[${encoded.join(",")}]`;
+/**
+ * An entry's field value: one node's events, oldest first, as JSON
+ * (`{ "node": …, "events": [row, …] }`), readable with XRANGE in redis-cli.
+ */
+export function encodeEvents(node: string, rows: readonly EventRow[]): string {
+  return JSON.stringify({ node, events: rows });
 }
 
 /**
@@ -81,20 +99,41 @@ export function decodeEvents(
   bytes: Uint8Array | string | undefined,
 ): TaskEvent[] {
   if (bytes === undefined) return [];
-  let list: unknown;
+  let entry: { node?: unknown; events?: unknown };
   try {
-    list = JSON.parse(
+    entry = JSON.parse(
       typeof bytes === "string" ? bytes : new TextDecoder().decode(bytes),
     );
   } catch {
     return [];
   }
-  if (!Array.isArray(list)) return [];
-  return list.filter((event: Partial<TaskEvent> | null) =>
-    event !== null && typeof event === "object" &&
-    typeof event.kind === "string" && typeof event.task === "string" &&
-    typeof event.fn === "string" && typeof event.node === "string"
-  );
+  const { node, events } = entry ?? {};
+  if (typeof node !== "string" || !Array.isArray(events)) return [];
+  const decoded: TaskEvent[] = [];
+  for (const row of events) {
+    if (
+      !Array.isArray(row) || typeof row[0] !== "string" ||
+      typeof row[1] !== "string" || typeof row[2] !== "number" ||
+      typeof row[3] !== "string"
+    ) continue;
+    const [kind, executorId, taskId, fn, submitted, start, end, detail] =
+      row as EventRow;
+    const event: TaskEvent = {
+      kind,
+      task: taskKey(executorId, taskId),
+      fn,
+      node,
+    };
+    if (typeof submitted === "number") event.submitted = submitted;
+    if (typeof start === "number") event.start = start;
+    if (typeof end === "number") event.end = end;
+    if (kind === "progress") event.progress = detail;
+    else if (kind === "failed" && detail !== undefined) {
+      event.error = detail as TaskEventError;
+    }
+    decoded.push(event);
+  }
+  return decoded;
 }
 
 /**
