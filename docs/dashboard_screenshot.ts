@@ -2,11 +2,8 @@
 // work, taken by Chromium (puppeteer) at 1280x800. Flags: --out FILE,
 // --width N, --height N, --seconds N (of work before the shot).
 import puppeteer from "npm:puppeteer-core@25.16.0";
-import {
-  reportProgress,
-  serveDashboard,
-  ThreadPoolExecutor,
-} from "@concurrent/futures";
+import { serveDashboard, ThreadPoolExecutor } from "@concurrent/futures";
+import { checkCount, countPrimesReporting } from "../examples/_primes.ts";
 
 function flag(name: string, fallback: string): string {
   const at = Deno.args.indexOf(`--${name}`);
@@ -16,35 +13,6 @@ const out = flag("out", new URL("dashboard.png", import.meta.url).pathname);
 const width = Number(flag("width", "1280"));
 const height = Number(flag("height", "800"));
 const seconds = Number(flag("seconds", "20"));
-
-function countPrimes(from: number, to: number): number {
-  let count = 0;
-  for (let n = Math.max(from, 2); n < to; n++) {
-    if ((n - from) % 5_000 === 0) reportProgress((n - from) / (to - from));
-    let prime = true;
-    for (let d = 2; d * d <= n; d++) {
-      if (n % d === 0) {
-        prime = false;
-        break;
-      }
-    }
-    if (prime) count++;
-  }
-  return count;
-}
-
-function checkCount(from: number, to: number, count: number): number {
-  const expected = (to - from) / Math.log((from + to) / 2);
-  const off = Math.abs(count - expected) / expected;
-  if (off > 0.012) {
-    throw new RangeError(
-      `${count} primes in [${from}, ${to}) is ${
-        (off * 100).toFixed(2)
-      }% off the estimate ${expected.toFixed(0)}`,
-    );
-  }
-  return off;
-}
 
 function render(rows: number): string {
   let text = "";
@@ -62,9 +30,9 @@ const work = (async () => {
     await Promise.allSettled(
       Array.from({ length: 8 }, (_, i) => {
         const from = offset + i * STEP;
-        return pool.submit(countPrimes, from, from + STEP).result()
+        return pool.submit(countPrimesReporting, from, from + STEP).result()
           .then((count) =>
-            pool.submit(checkCount, from, from + STEP, count).result()
+            pool.submit(checkCount, from, from + STEP, count, 0.012).result()
           )
           .then(() => pool.submit(render, 20_000 + i * 10_000).result());
       }),

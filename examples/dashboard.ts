@@ -6,11 +6,8 @@
 //   deno run -A examples/dashboard.ts            three rounds (a few seconds), then exits
 //   deno run -A examples/dashboard.ts --stay     rounds until Ctrl-C (or DASHBOARD_STAY=1)
 //   deno run -A examples/dashboard.ts --port 9000
-import {
-  reportProgress,
-  serveDashboard,
-  ThreadPoolExecutor,
-} from "@concurrent/futures";
+import { serveDashboard, ThreadPoolExecutor } from "@concurrent/futures";
+import { checkCount, countPrimesReporting } from "./_primes.ts";
 
 const args = Deno.args;
 const stay = args.includes("--stay") || Deno.env.get("DASHBOARD_STAY") === "1";
@@ -19,39 +16,6 @@ const port = portAt >= 0 ? Number(args[portAt + 1]) : 8787;
 
 const STEP = 500_000;
 const RANGES = 16;
-
-// Self-contained, so its source can run in a worker; reportProgress is a
-// global there.
-function countPrimes(from: number, to: number): number {
-  let count = 0;
-  for (let n = Math.max(from, 2); n < to; n++) {
-    if ((n - from) % 10_000 === 0) reportProgress((n - from) / (to - from));
-    let prime = true;
-    for (let d = 2; d * d <= n; d++) {
-      if (n % d === 0) {
-        prime = false;
-        break;
-      }
-    }
-    if (prime) count++;
-  }
-  return count;
-}
-
-// Checks a range's count against the estimate (to - from) / ln(middle); a
-// count off by more than 0.25% fails (below 8,000,000: two ranges of 16).
-function checkCount(from: number, to: number, count: number): number {
-  const expected = (to - from) / Math.log((from + to) / 2);
-  const off = Math.abs(count - expected) / expected;
-  if (off > 0.0025) {
-    throw new RangeError(
-      `${count} primes in [${from}, ${to}) is ${
-        (off * 100).toFixed(2)
-      }% off the estimate ${expected.toFixed(0)}`,
-    );
-  }
-  return off;
-}
 
 await using pool = new ThreadPoolExecutor({ maxWorkers: 4 });
 await using board = (() => {
@@ -68,9 +32,9 @@ console.log(`dashboard: ${board.url}`);
 async function round(offset: number): Promise<number> {
   const counted = Array.from({ length: RANGES }, (_, i) => {
     const from = offset + i * STEP;
-    return pool.submit(countPrimes, from, from + STEP).result()
+    return pool.submit(countPrimesReporting, from, from + STEP).result()
       .then((count) =>
-        pool.submit(checkCount, from, from + STEP, count).result()
+        pool.submit(checkCount, from, from + STEP, count, 0.0025).result()
       );
   });
   const outcomes = await Promise.allSettled(counted);

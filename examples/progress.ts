@@ -2,32 +2,11 @@
 // each task reporting how far it has come (reportProgress). On a terminal a
 // live bar shows done/total, rate, ETA and each running task's own
 // progress; otherwise (a pipe, `deno task example`) plain lines.
-import {
-  type Future,
-  reportProgress,
-  ThreadPoolExecutor,
-} from "@concurrent/futures";
+import { type Future, ThreadPoolExecutor } from "@concurrent/futures";
+import { countPrimesReporting } from "./_primes.ts";
 
 const LIMIT = 16_000_000;
 const STEP = 1_000_000;
-
-// Self-contained, so its source can run in a worker; reportProgress is a
-// global there.
-function countPrimes(from: number, to: number): number {
-  let count = 0;
-  for (let n = Math.max(from, 2); n < to; n++) {
-    if ((n - from) % 10_000 === 0) reportProgress((n - from) / (to - from));
-    let prime = true;
-    for (let d = 2; d * d <= n; d++) {
-      if (n % d === 0) {
-        prime = false;
-        break;
-      }
-    }
-    if (prime) count++;
-  }
-  return count;
-}
 
 const tty = Deno.stdout.isTerminal();
 const encoder = new TextEncoder();
@@ -42,7 +21,7 @@ const running = new Map<number, number>(); // range start -> its progress
 let primes = 0;
 const futures: Future<number>[] = [];
 for (let from = 0; from < LIMIT; from += STEP) {
-  const future = pool.submit(countPrimes, from, from + STEP);
+  const future = pool.submit(countPrimesReporting, from, from + STEP);
   future.addProgressCallback((value) => running.set(from, value as number));
   future.addDoneCallback(() => running.delete(from));
   futures.push(future);
