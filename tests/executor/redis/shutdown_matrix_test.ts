@@ -66,6 +66,27 @@ interface Child {
   /** Resolves with its exit code, and when it ended. */
   exited: Promise<{ code: number; at: number }>;
   stderr(): string;
+  pid: number;
+}
+
+// What keeps a process that should have ended alive, as /proc tells: its
+// threads (a Worker is one) and its open sockets and pipes.
+function aliveIn(pid: number): string {
+  try {
+    const threads = [...Deno.readDirSync(`/proc/${pid}/task`)].map((t) =>
+      Deno.readTextFileSync(`/proc/${pid}/task/${t.name}/comm`).trim()
+    );
+    const fds = [...Deno.readDirSync(`/proc/${pid}/fd`)].map((fd) => {
+      try {
+        return Deno.readLinkSync(`/proc/${pid}/fd/${fd.name}`);
+      } catch {
+        return "?";
+      }
+    });
+    return `threads: ${threads.join(", ")}; fds: ${fds.join(", ")}`;
+  } catch (error) {
+    return `no /proc view: ${error}`;
+  }
 }
 
 function spawn(args: string[]): Child {
@@ -112,6 +133,7 @@ function spawn(args: string[]): Child {
   });
   return {
     lines,
+    pid: process.pid,
     line(prefix) {
       const seen = lines.find((line) => line.startsWith(prefix));
       if (seen !== undefined) return Promise.resolve(seen);
@@ -294,7 +316,15 @@ async function runCase(
       child.exited,
       WAIT_MS,
       "the child's exit",
-    );
+    ).catch((error) => {
+      // Say what is still alive in it, for whoever reads the failure.
+      throw new Error(
+        `${error.message} (${closer} / Redis ${fault} / ${mode}; ${
+          aliveIn(child!.pid)
+        }):\n${child!.lines.join("\n")}\n${child!.stderr()}`,
+        { cause: error },
+      );
+    });
     const context = `${closer} / Redis ${fault} / ${mode}:\n${
       child.lines.join("\n")
     }\n${child.stderr()}`;
