@@ -141,9 +141,9 @@ export function checkNatural(
 ): number {
   if (typeof value !== "number") {
     throw new TypeError(
-      `Cannot create ${owner} as '${option}' must be ${
-        or || "a "
-      }number: current value is ${describe(value)}`,
+      `Cannot create ${owner} as '${option}' must be ${or}a number: current value is ${
+        describe(value)
+      }`,
     );
   }
   if (!Number.isInteger(value) || value < 0) {

@@ -72,6 +72,14 @@ Deno.test("RedisNode rejects bad options with TypeError or RangeError naming the
       ),
   );
   assert.throws(
+    make({ executor: pool, prefetch: "fast" }),
+    (error: Error) =>
+      error instanceof TypeError &&
+      /'prefetch' must be "auto" or a number: current value is "fast"/.test(
+        error.message,
+      ),
+  );
+  assert.throws(
     make({ executor: pool, history: 1.5 }),
     (error: Error) =>
       error instanceof RangeError &&
