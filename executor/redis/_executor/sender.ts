@@ -7,7 +7,12 @@ import { type Engine, EngineError } from "../_engine/engine.ts";
 import type { Link } from "../_engine/link.ts";
 import { encode } from "../_wire/codec.ts";
 import type { StopRecord } from "../_wire/records.ts";
-import { controlStream, FIELD, labelSetsKey } from "../_wire/streams.ts";
+import {
+  controlStream,
+  FIELD,
+  labelSetsKey,
+  SHARED_TTL_MS,
+} from "../_wire/streams.ts";
 import type { RemoteTask } from "./remote_task.ts";
 import type { StoredValues, ValueWrite } from "./stored_values.ts";
 
@@ -191,11 +196,14 @@ export class Sender {
       const set = task.labels.join(",");
       if (set !== "" && !this.#labelSets.has(set)) {
         this.#labelSets.add(set);
+        const key = labelSetsKey(this.#queue);
         pending.push(
-          engine.addMembers(labelSetsKey(this.#queue), [set]).catch((error) => {
+          engine.addMembers(key, [set]).catch((error) => {
             this.#labelSets.delete(set);
             throw error;
           }),
+          // Renewed by the nodes that serve the queue; gone a while after.
+          engine.expire([key], SHARED_TTL_MS),
         );
       }
       const tasks = streams.get(task.stream);

@@ -1,11 +1,18 @@
 // The node side: the node tells its queue it is alive, with its workers,
 // labels and counts, every ANNOUNCE_EVERY_MS (executors read it for
-// stats() and for routing), and renews what it owns; a node that stops
-// announcing counts as gone after NODE_TTL_MS, by Redis's clock.
+// stats() and for routing), and renews what it owns and what the queue's
+// nodes share (its events, its label sets); a node that stops announcing
+// counts as gone after NODE_TTL_MS, by Redis's clock.
 import type { Engine } from "../_engine/engine.ts";
 import type { Link } from "../_engine/link.ts";
 import type { NodeInfo } from "../_wire/records.ts";
-import { nodeDataKey, nodesKey } from "../_wire/streams.ts";
+import {
+  eventStream,
+  labelSetsKey,
+  nodeDataKey,
+  nodesKey,
+  SHARED_TTL_MS,
+} from "../_wire/streams.ts";
 
 const ANNOUNCE_EVERY_MS = 1_000;
 const NODE_TTL_MS = 3_000;
@@ -56,6 +63,10 @@ export class Presence {
         { ttlMs: NODE_TTL_MS, keyTtlMs: OWN_TTL_MS },
       ),
       engine.expire(this.#owned, OWN_TTL_MS),
+      engine.expire(
+        [eventStream(this.#queue), labelSetsKey(this.#queue)],
+        SHARED_TTL_MS,
+      ),
     ]).then(() => {}, () => {})
       .finally(() => {
         if (this.#stopped) return;

@@ -79,6 +79,15 @@ export function nodeDataKey(queue: string): string {
 }
 
 /**
+ * What the queue's nodes and executors share beside the queue itself (its
+ * task events, its label sets) lives this long after the last node
+ * announced itself or the last executor added to it: a queue nobody serves
+ * any more leaves nothing for good, while a dashboard started a while after
+ * its nodes stopped still shows their history.
+ */
+export const SHARED_TTL_MS = 24 * 60 * 60_000;
+
+/**
  * The queue's task events (events.ts): a capped stream every node adds to
  * in the same write as its replies, which a dashboard reads from its start.
  */

@@ -133,6 +133,59 @@ Deno.test({
 
 Deno.test({
   name:
+    "The queue's task events and label sets have a time-to-live (a day), renewed by the nodes, so a queue nobody serves leaves them not for ever",
+  ignore,
+  async fn() {
+    await using redis = await startRedis();
+    await using raw = await rawClient(redis.url);
+    const day = 24 * 60 * 60_000;
+    await using executor = new RedisExecutor({ url: redis.url, queue: "q" });
+    // No node yet: the executor sets the time-to-live with the label set.
+    const labelled = executor.run((n: number) => n + 1, [1], {
+      labels: ["gpu"],
+    });
+    const set = async () => {
+      for (const give = Date.now() + WAIT_MS; Date.now() < give;) {
+        if (await raw.command(["EXISTS", "q:labelsets"]) === 1) return;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
+    await set();
+    const labelSets = await pttl(raw, "q:labelsets");
+    assert.ok(
+      labelSets > 0 && labelSets <= day,
+      `q:labelsets: PTTL ${labelSets}`,
+    );
+    await using pool = new ThreadPoolExecutor({ maxWorkers: 1 });
+    const node = new RedisNode({
+      url: redis.url,
+      queue: "q",
+      executor: pool,
+      labels: ["gpu"],
+    });
+    await deadline(node.ready, WAIT_MS, "ready");
+    assert.equal(await deadline(labelled.result(), WAIT_MS, "labelled"), 2);
+    // A node renews both.
+    await raw.command(["PERSIST", "q:labelsets"]);
+    const renewed = async (key: string) => {
+      for (const give = Date.now() + WAIT_MS; Date.now() < give;) {
+        const ttl = await pttl(raw, key);
+        if (ttl > 0) return ttl;
+        // The next announcement is at most a second away.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      return await pttl(raw, key);
+    };
+    for (const key of ["q:events", "q:labelsets"]) {
+      const ttl = await renewed(key);
+      assert.ok(ttl > 0 && ttl <= day, `${key}: PTTL ${ttl}`);
+    }
+    await node.close();
+  },
+});
+
+Deno.test({
+  name:
     "RedisExecutor: a stop for a node whose control stream is gone does not make it again",
   ignore,
   async fn() {
