@@ -11,13 +11,7 @@ import type { Link } from "../_engine/link.ts";
 import { encode } from "../_wire/codec.ts";
 import type { Reply, ResultReply } from "../_wire/records.ts";
 import { toResultReply } from "../_wire/result.ts";
-import {
-  eventStream,
-  FIELD,
-  GROUP,
-  replyStream,
-  taskKey,
-} from "../_wire/streams.ts";
+import { eventStream, FIELD, GROUP, replyStream } from "../_wire/streams.ts";
 import type { NodeEvents } from "./events.ts";
 import type { Held } from "./held.ts";
 
@@ -45,10 +39,7 @@ export class NodeOutbox {
   // Entries to acknowledge once the replies before them are sent.
   #acks: Ack[] = [];
   // "started" replies not sent yet, by task key.
-  readonly #started = new Map<
-    string,
-    { executorId: string; reply: Reply; held: Held | undefined }
-  >();
+  readonly #started = new Map<string, { reply: Reply; held: Held }>();
   // Clears the timer that sends the "started" replies, while one is armed.
   #startedTimer: (() => void) | undefined;
   #flushScheduled = false;
@@ -64,22 +55,16 @@ export class NodeOutbox {
   }
 
   /** Reports a task's start, unless its result follows soon. */
-  started(
-    executorId: string,
-    taskId: number,
-    nodeId: string,
-    held?: Held,
-  ): void {
-    this.#started.set(taskKey(executorId, taskId), {
-      executorId,
-      reply: { kind: "started", taskId, nodeId },
+  started(held: Held, nodeId: string): void {
+    this.#started.set(held.key, {
+      reply: { kind: "started", taskId: held.record.taskId, nodeId },
       held,
     });
     this.#startedTimer ??= this.#link.lifetime.timer(STARTED_DELAY_MS, () => {
       this.#startedTimer = undefined;
-      for (const { executorId, reply, held } of this.#started.values()) {
-        this.#push(executorId, reply);
-        if (held !== undefined) this.#events.started(held);
+      for (const { reply, held } of this.#started.values()) {
+        this.#push(held.record.executorId, reply);
+        this.#events.started(held);
       }
       this.#started.clear();
       this.#schedule();
@@ -90,43 +75,29 @@ export class NodeOutbox {
    * Sends a progress value of a running task (already coalesced by the
    * pool), after its "started" if that was still waiting.
    */
-  progress(
-    executorId: string,
-    taskId: number,
-    nodeId: string,
-    value: unknown,
-    held?: Held,
-  ): void {
-    const key = taskKey(executorId, taskId);
-    const started = this.#started.get(key);
+  progress(held: Held, nodeId: string, value: unknown): void {
+    const { executorId, taskId } = held.record;
+    const started = this.#started.get(held.key);
     if (started !== undefined) {
-      this.#started.delete(key);
+      this.#started.delete(held.key);
       this.#push(executorId, started.reply);
-      if (held !== undefined) this.#events.started(held);
+      this.#events.started(held);
     }
     this.#push(executorId, { kind: "progress", taskId, nodeId, value });
-    if (held !== undefined) this.#events.progress(held, value);
+    this.#events.progress(held, value);
     this.#schedule();
   }
 
   /** Sends a task's result (and its end event), then acknowledges it. */
-  result(
-    executorId: string,
-    reply: ResultReply,
-    entry: Held,
-    done: () => void,
-  ): void {
+  result(held: Held, reply: ResultReply, done: () => void): void {
     // The result says it started: a "started" not sent yet is not needed.
-    if (
-      this.#started.delete(taskKey(executorId, reply.taskId)) &&
-      this.#started.size === 0
-    ) {
+    if (this.#started.delete(held.key) && this.#started.size === 0) {
       this.#startedTimer?.();
       this.#startedTimer = undefined;
     }
-    this.#push(executorId, reply);
-    this.#events.ended(entry, reply);
-    this.ack(entry, done);
+    this.#push(held.record.executorId, reply);
+    this.#events.ended(held, reply);
+    this.ack(held, done);
   }
 
   /**

@@ -274,7 +274,7 @@ export class Runner {
     const { nodeId } = this.#options;
     this.#running++;
     held.quick = this.#readAhead.taken(record);
-    this.#outbox.started(record.executorId, record.taskId, nodeId, held);
+    this.#outbox.started(held, nodeId);
     // Its arguments kept in Redis are read first (once per node).
     const reading = this.#values.resolve(record);
     if (reading === undefined) return this.#hand(held);
@@ -299,20 +299,13 @@ export class Runner {
 
   // Hands a held task, its arguments in place, to the pool.
   #hand(held: Held): void {
-    const { record } = held;
     const { nodeId } = this.#options;
     const local = runOnPool(this.#state, held, this.#options);
     held.local = local;
     held.startedAt = performance.now();
     local.addProgressCallback((value) => {
       if (held.stopped !== undefined) return;
-      this.#outbox.progress(
-        record.executorId,
-        record.taskId,
-        nodeId,
-        value,
-        held,
-      );
+      this.#outbox.progress(held, nodeId, value);
     });
     local.addDoneCallback(() => this.#finished(held, local));
   }
@@ -357,12 +350,7 @@ export class Runner {
   #send(held: Held, reply: ResultReply): void {
     if (reply.ok) this.#completed++;
     else this.#failed++;
-    this.#outbox.result(
-      held.record.executorId,
-      reply,
-      held,
-      () => this.#release(held),
-    );
+    this.#outbox.result(held, reply, () => this.#release(held));
   }
 
   #release(held: Held): void {
