@@ -61,7 +61,18 @@ const LAST_WORDS_MS = 100;
 /** The scheduler behind `ThreadPoolExecutor` and `ProcessPoolExecutor`. */
 export class Pool {
   readonly #options: PoolOptions;
-  readonly #queue = new TaskQueue();
+  readonly #queue = new TaskQueue((future, fn, arg, time) =>
+    new WorkItem(
+      this.#nextId++,
+      future,
+      fn,
+      [arg],
+      0,
+      undefined,
+      this.#stats,
+      time,
+    )
+  );
   readonly #workers: WorkerSet;
   readonly #stats = new PoolStats();
   // How quick each function is: how deep a busy worker may be sent ahead.
@@ -104,22 +115,30 @@ export class Pool {
     chunk: 0 | 1,
     options?: TaskOptions,
   ): void {
-    const item = new WorkItem(
-      this.#nextId++,
-      future,
-      fn,
-      args,
-      chunk,
-      options,
-      this.#stats,
-      this.#pump.now(),
-    );
-    const tap = this.#stats.tap;
-    if (tap !== undefined) {
-      tap.submitted(future, item.id, functionName(fn), this.#pump.now());
+    const stats = this.#stats, now = this.#pump.now(), tap = stats.tap;
+    stats.queued++;
+    future.addDoneCallback(stats.onDone);
+    if (
+      options === undefined && chunk === 0 && args.length === 1 &&
+      tap === undefined
+    ) {
+      // The common task waits as its parts (task_queue.ts).
+      this.#queue.add(future, fn, args[0], now);
+    } else {
+      const item = new WorkItem(
+        this.#nextId++,
+        future,
+        fn,
+        args,
+        chunk,
+        options,
+        stats,
+        now,
+      );
+      tap?.submitted(future, item.id, functionName(fn), now);
+      if (item.signal !== undefined) this.#watchSignal(item);
+      this.#queue.push(item);
     }
-    if (item.signal !== undefined) this.#watchSignal(item);
-    this.#queue.push(item);
     // Dispatched with the turn's other submits, so they can share messages.
     this.#pump.schedule();
   }
@@ -182,7 +201,7 @@ export class Pool {
 
   /** Cancels every task that waits in the queue. */
   cancelQueued(): void {
-    for (const item of this.#queue) item.future.cancel();
+    for (const future of this.#queue.futures()) future.cancel();
   }
 
   /** Stops every worker now; their tasks fail and the pool is broken. */

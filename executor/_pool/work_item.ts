@@ -37,9 +37,10 @@ const STARTED = 2;
 const ONE_ARG = 4;
 
 /**
- * A task in the pool, from submit to settle. A million may wait in the
- * queue, so each keeps little: the common case (one argument, no options)
- * holds no array and no limits.
+ * A task in the pool, from the front of the queue to settle (the common
+ * task waits as its parts: task_queue.ts; the pool counts it queued and
+ * watches its future from submit). It keeps little: one argument is held
+ * without an array, and no options means no limits.
  */
 export class WorkItem {
   readonly id: number;
@@ -86,8 +87,6 @@ export class WorkItem {
         onAbort: undefined,
       };
     }
-    stats.queued++;
-    future.addDoneCallback(stats.onDone);
   }
 
   /** Its arguments. */
