@@ -25,3 +25,97 @@ Deno.test("encode() and decode() carry toRecord's records, non-errors and values
     /Cannot decode a 3-byte Redis entry/,
   );
 });
+
+// The first byte of an entry that went as JSON text; node:v8's is 0xff.
+const JSON_TAG = 0;
+
+Deno.test("encode() writes a small record of plain values as JSON text, and decode() reads it back", () => {
+  const record = {
+    taskId: 7,
+    executorId: "e-1",
+    fn: { kind: "source", source: "(n) => n + 1" },
+    args: [1.5, "two \u{1F600} \ud800", true, null, [], {}, [[1], { a: [2] }]],
+    chunk: 0,
+  };
+  const bytes = encode(record);
+  assert.equal(bytes[0], JSON_TAG);
+  assert.deepEqual(decode(bytes), record);
+  // An object's own "__proto__" stays an own property.
+  const proto = JSON.parse('{"__proto__": 1}');
+  const back = decode<Record<string, unknown>>(encode(proto));
+  assert.equal(Object.getPrototypeOf(back), Object.prototype);
+  assert.ok(Object.hasOwn(back, "__proto__"));
+});
+
+Deno.test("encode() keeps structured-clone fidelity: whatever JSON would change goes as node:v8", () => {
+  class Point {
+    constructor(readonly x: number) {}
+  }
+  const holey = [1, , 3];
+  const extra = Object.assign([1, 2], { note: "kept" });
+  const cases: [string, unknown][] = [
+    ["undefined", undefined],
+    ["NaN", NaN],
+    ["Infinity", -Infinity],
+    ["-0", -0],
+    ["bigint", 10n],
+    ["Map", new Map([[1, 2]])],
+    ["Date", new Date(0)],
+    ["a class instance", new Point(1)],
+    ["a hole", holey],
+    ["an array's own property", extra],
+    ["a long string", "x".repeat(1 << 16)],
+    ["many values", Array.from({ length: 1_000 }, (_, i) => i)],
+    [
+      "an object met twice",
+      (() => {
+        const shared = { n: 1 };
+        return [shared, shared];
+      })(),
+    ],
+  ];
+  for (const [name, value] of cases) {
+    const bytes = encode({ args: [value] });
+    assert.equal(bytes[0], 0xff, name);
+    const [back] = decode<{ args: unknown[] }>(bytes).args;
+    assert.deepEqual(back, structuredClone(value), name);
+    if (typeof value === "number") assert.ok(Object.is(back, value), name);
+  }
+  // The sharing survives, as structured clone keeps it.
+  const shared = { n: 1 };
+  const [a, b] =
+    decode<{ args: unknown[][] }>(encode({ args: [[shared, shared]] }))
+      .args[0];
+  assert.ok(a === b);
+});
+
+Deno.test("encode() runs a getter once and refuses a Proxy, as structured clone does", () => {
+  let reads = 0;
+  const withGetter = {
+    get value() {
+      reads++;
+      return 1;
+    },
+  };
+  const back = decode<{ args: [{ value: number }] }>(
+    encode({ args: [withGetter] }),
+  );
+  assert.equal(reads, 1);
+  assert.deepEqual(back.args[0], { value: 1 });
+  assert.throws(
+    () => encode({ args: [new Proxy({ a: 1 }, {})] }),
+    TypeError,
+  );
+  assert.throws(() => structuredClone(new Proxy({ a: 1 }, {})));
+});
+
+Deno.test("decode() names an entry that is neither JSON text nor node:v8", () => {
+  assert.throws(
+    () => decode(new Uint8Array([JSON_TAG, 0x7b, 0x7b])),
+    /Cannot decode a 3-byte Redis entry/,
+  );
+  assert.throws(
+    () => decode(new Uint8Array([JSON_TAG, 0xc3, 0x28])),
+    /Cannot decode a 3-byte Redis entry/,
+  );
+});
