@@ -171,7 +171,10 @@ export interface Engine extends AsyncDisposable {
     fields: Fields,
     options?: { maxLen?: number; noCreate?: boolean },
   ): Promise<string>;
-  /** Appends entries in one pipelined write; returns their ids in order. */
+  /**
+   * Appends entries in one write (many of the same fields: a script, one
+   * command); returns their ids in order.
+   */
   addMany(
     stream: string,
     records: readonly Fields[],

@@ -85,6 +85,20 @@ end
 return released
 `;
 
+// addMany: many entries of one stream in one command. Pipelined, each
+// XADD costs its own command on both sides (~8 µs an entry, client and
+// server, measured with node-redis here); in one script ~2.5. ARGV[1] is
+// the number of arguments an entry takes (its field names and values), the
+// entries' follow. Returns their ids, in order.
+const ADD_MANY = `
+local n = tonumber(ARGV[1])
+local ids = {}
+for i = 2, #ARGV, n do
+  ids[#ids + 1] = redis.call('XADD', KEYS[1], '*', unpack(ARGV, i, i + n - 1))
+end
+return ids
+`;
+
 // announce and alive: expiry by Redis's own clock, so that nodes and
 // executors on machines whose clocks differ agree on who is alive.
 const ANNOUNCE = `
@@ -133,6 +147,7 @@ return removed
 
 /** The engine's scripts, by what they do. */
 export interface Scripts {
+  addMany: Script;
   expired: Script;
   extend: Script;
   release: Script;
@@ -156,6 +171,7 @@ async function script(source: string): Promise<Script> {
 /** The scripts with their SHA-1s. */
 export async function loadScripts(): Promise<Scripts> {
   return {
+    addMany: await script(ADD_MANY),
     expired: await script(EXPIRED),
     extend: await script(EXTEND),
     release: await script(RELEASE),

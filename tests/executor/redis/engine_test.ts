@@ -223,7 +223,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "Engine.addMany() appends in order in one pipelined write",
+  name: "Engine.addMany() appends in order, many entries or few, alike or not",
   ignore,
   async fn() {
     await using f = await setup();
@@ -239,6 +239,56 @@ Deno.test({
       entries.map((entry) => decode<{ n: number }>(entry.fields.task).n),
       Array.from({ length: 500 }, (_, n) => n),
     );
+  },
+});
+
+// Top-level calls of a command since the server started (INFO
+// commandstats; a script's own calls are counted under their commands).
+async function calls(url: string, command: string): Promise<number> {
+  await using raw = await rawClient(url);
+  const text = String(await raw.command(["INFO", "commandstats"]));
+  const found = text.match(new RegExp(`cmdstat_${command}:calls=(\\d+)`));
+  return found === null ? 0 : Number(found[1]);
+}
+
+Deno.test({
+  name:
+    "Engine.addMany() adds many entries of one shape with a script, a command a chunk, and keeps their bytes and order",
+  ignore,
+  async fn() {
+    await using f = await setup();
+    await f.engine.createGroup(S, G);
+    const bytes = new Uint8Array(256).map((_, i) => i);
+    const records = Array.from(
+      { length: 1_200 },
+      (_, n) => ({ task: encode({ n }), raw: bytes, lease: String(n) }),
+    );
+    const scripts = async () =>
+      await calls(f.redis.url, "evalsha") + await calls(f.redis.url, "eval");
+    const before = await scripts();
+    const ids = await f.engine.addMany(S, records);
+    // 1,200 entries in chunks of 500: three script calls (each EVALSHA
+    // may be followed by an EVAL, on a server that lacks the script).
+    const used = await scripts() - before;
+    assert.ok(used >= 3 && used <= 6, `${used} script calls`);
+    assert.equal(new Set(ids).size, 1_200);
+    const entries = await f.engine.read(S, G, "a", 2_000, 0);
+    assert.deepEqual(entries.map((entry) => entry.id), ids);
+    entries.forEach((entry, n) => {
+      assert.equal(decode<{ n: number }>(entry.fields.task).n, n);
+      assert.deepEqual(new Uint8Array(entry.fields.raw), bytes);
+      assert.equal(new TextDecoder().decode(entry.fields.lease), String(n));
+    });
+    // Entries of different shapes go one XADD each, in order too.
+    const mixed = await f.engine.addMany(S, [
+      task(1),
+      { ...task(2), extra: "x" },
+      task(3),
+      task(4),
+    ]);
+    const again = await f.engine.read(S, G, "a", 10, 0);
+    assert.deepEqual(again.map((entry) => entry.id), mixed);
+    assert.equal(new TextDecoder().decode(again[1].fields.extra), "x");
   },
 });
 
