@@ -62,16 +62,7 @@ const LAST_WORDS_MS = 100;
 export class Pool {
   readonly #options: PoolOptions;
   readonly #queue = new TaskQueue((future, fn, arg, time) =>
-    new WorkItem(
-      this.#nextId++,
-      future,
-      fn,
-      [arg],
-      0,
-      undefined,
-      this.#stats,
-      time,
-    )
+    WorkItem.ofOne(this.#nextId++, future, fn, arg, this.#stats, time)
   );
   readonly #workers: WorkerSet;
   readonly #stats = new PoolStats();

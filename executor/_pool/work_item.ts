@@ -31,6 +31,9 @@ interface Limits {
   onAbort: (() => void) | undefined;
 }
 
+// What ofOne gives the constructor, before it sets the one argument.
+const NO_ARGS: unknown[] = [];
+
 // WorkItem's flags.
 const CHUNK = 1;
 const STARTED = 2;
@@ -47,7 +50,7 @@ export class WorkItem {
   readonly future: Future<unknown>;
   readonly fn: FunctionSpec;
   // The arguments, or the only one (ONE_ARG).
-  readonly #args: unknown;
+  #args: unknown;
   // CHUNK: a `map` chunk; STARTED: setRunningOrNotifyCancel() said yes (an
   // item put back in the queue after its worker died keeps it); ONE_ARG.
   #flags: number;
@@ -87,6 +90,33 @@ export class WorkItem {
         onAbort: undefined,
       };
     }
+  }
+
+  /**
+   * A task of one argument and no options (one that waited in the queue as
+   * its parts), made without an arguments array.
+   */
+  static ofOne(
+    id: number,
+    future: Future<unknown>,
+    fn: FunctionSpec,
+    arg: unknown,
+    stats: PoolStats,
+    time: number,
+  ): WorkItem {
+    const item = new WorkItem(
+      id,
+      future,
+      fn,
+      NO_ARGS,
+      0,
+      undefined,
+      stats,
+      time,
+    );
+    item.#args = arg;
+    item.#flags |= ONE_ARG;
+    return item;
   }
 
   /** Its arguments. */

@@ -17,7 +17,7 @@ function makeQueue(): { queue: TaskQueue; made: [unknown, number][] } {
   let id = 0;
   const queue = new TaskQueue((future, fn, arg, time) => {
     made.push([arg, time]);
-    return new WorkItem(++id, future, fn, [arg], 0, undefined, stats, time);
+    return WorkItem.ofOne(++id, future, fn, arg, stats, time);
   });
   return { queue, made };
 }
