@@ -40,6 +40,18 @@ Deno.test("encode() writes a small record of plain values as JSON text, and deco
   const bytes = encode(record);
   assert.equal(bytes[0], JSON_TAG);
   assert.deepEqual(decode(bytes), record);
+  // A node's batch of 500 replies too.
+  const replies = Array.from({ length: 500 }, (_, taskId) => ({
+    kind: "result",
+    taskId,
+    nodeId: "n-1",
+    ok: true,
+    value: "é".repeat(taskId % 3),
+    ms: 0.25,
+  }));
+  const batch = encode(replies);
+  assert.equal(batch[0], JSON_TAG);
+  assert.deepEqual(decode(batch), replies);
   // An object's own "__proto__" stays an own property.
   const proto = JSON.parse('{"__proto__": 1}');
   const back = decode<Record<string, unknown>>(encode(proto));
@@ -64,8 +76,8 @@ Deno.test("encode() keeps structured-clone fidelity: whatever JSON would change 
     ["a class instance", new Point(1)],
     ["a hole", holey],
     ["an array's own property", extra],
-    ["a long string", "x".repeat(1 << 16)],
-    ["many values", Array.from({ length: 1_000 }, (_, i) => i)],
+    ["a long string", "x".repeat(1 << 20)],
+    ["many values", Array.from({ length: 10_000 }, (_, i) => i)],
     [
       "an object met twice",
       (() => {
