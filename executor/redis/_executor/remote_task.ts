@@ -3,7 +3,7 @@
 import type { Future } from "../../../future/future.ts";
 import type { Fields } from "../_engine/engine.ts";
 import { explainClone } from "../../_base/graph.ts";
-import { encode } from "../_wire/codec.ts";
+import { encodeText } from "../_wire/codec.ts";
 import type { TaskRecord } from "../_wire/records.ts";
 import { FIELD } from "../_wire/streams.ts";
 import type { ValueWrite } from "./stored_values.ts";
@@ -48,7 +48,7 @@ export class RemoteTask {
     readonly chunk: boolean,
     readonly stream: string,
     readonly labels: readonly string[],
-    encoded: Uint8Array,
+    encoded: string | Uint8Array,
     lease: number,
   ) {
     this.fields = {
@@ -64,14 +64,14 @@ export class RemoteTask {
 }
 
 /**
- * A task's record as its entry carries it.
+ * A task's record as its entry carries it (`encodeText`: JSON as text).
  *
  * @throws {DOMException} `DataCloneError` for a record node:v8 cannot
  * serialize.
  */
-export function encodeTask(record: TaskRecord): Uint8Array {
+export function encodeTask(record: TaskRecord): string | Uint8Array {
   try {
-    return encode(record);
+    return encodeText(record);
   } catch (error) {
     // node:v8 throws a plain Error; the pools' callers expect this name.
     const cause = (error as Error).cause as Error | undefined;

@@ -11,7 +11,7 @@
 //   settle ── unpin; a key whose object or future is gone → DEL
 import { LazyValue } from "../../../future/_lazy.ts";
 import type { Engine } from "../_engine/engine.ts";
-import { decode, encode } from "../_wire/codec.ts";
+import { decode, encode, encodedOver } from "../_wire/codec.ts";
 import type { TaskRecord } from "../_wire/records.ts";
 import {
   type ArgRef,
@@ -110,8 +110,8 @@ export class StoredValues {
    */
   place(
     record: TaskRecord,
-    encodeRecord: (record: TaskRecord) => Uint8Array,
-  ): { encoded: Uint8Array; pins: string[]; writes: ValueWrite[] } {
+    encodeRecord: (record: TaskRecord) => string | Uint8Array,
+  ): { encoded: string | Uint8Array; pins: string[]; writes: ValueWrite[] } {
     const refs: ArgRef[] = [];
     const writes: ValueWrite[] = [];
     // Arguments stored before (by object), and results kept in Redis.
@@ -123,7 +123,7 @@ export class StoredValues {
     });
     if (refs.length > 0) record.refs = refs;
     let encoded = encodeRecord(record);
-    if (encoded.byteLength > this.limits.inlineLimit) {
+    if (encodedOver(encoded, this.limits.inlineLimit)) {
       const before = refs.length;
       this.#each(record, (value, at) => {
         if (value === null || typeof value === "function") return false;

@@ -8,7 +8,7 @@
 // between leaves the task pending, and it runs again elsewhere (the executor
 // drops the second answer).
 import type { Link } from "../_engine/link.ts";
-import { encode } from "../_wire/codec.ts";
+import { encodeText } from "../_wire/codec.ts";
 import type { Reply, ResultReply } from "../_wire/records.ts";
 import { toResultReply } from "../_wire/result.ts";
 import { eventStream, FIELD, GROUP, replyStream } from "../_wire/streams.ts";
@@ -216,18 +216,18 @@ export class NodeOutbox {
   }
 }
 
-// One node:v8 record for all of an executor's replies; a value node:v8
-// cannot serialize fails only its own task, with a DataCloneError (a
-// progress value is dropped).
-function encodeReplies(list: Reply[]): Uint8Array {
+// One record for all of an executor's replies; a value node:v8 cannot
+// serialize fails only its own task, with a DataCloneError (a progress
+// value is dropped).
+function encodeReplies(list: Reply[]): string | Uint8Array {
   try {
-    return encode(list);
+    return encodeText(list);
   } catch {
-    return encode(
+    return encodeText(
       list.filter((reply) => {
         if (reply.kind !== "progress") return true;
         try {
-          encode(reply.value);
+          encodeText(reply.value);
           return true;
         } catch {
           return false;
@@ -235,7 +235,7 @@ function encodeReplies(list: Reply[]): Uint8Array {
       }).map((reply) => {
         if (reply.kind !== "result" || !reply.ok) return reply;
         try {
-          encode(reply.value);
+          encodeText(reply.value);
           return reply;
         } catch (error) {
           const cause = (error as Error).cause as Error | undefined;

@@ -22,8 +22,9 @@
 import { deserialize, serialize } from "node:v8";
 import { types } from "node:util";
 
-// A record's first byte when it is JSON text.
+// A record's first byte when it is JSON text, and that byte as text.
 const JSON_TAG = 0;
+const JSON_TEXT_TAG = "\u0000";
 // Values a record may hold to go as JSON: a node's batch of a few hundred
 // replies still does (JSON writes and reads one ~2× faster than node:v8);
 // past this, a value big enough to be worth the binary form.
@@ -47,6 +48,28 @@ const ARRAY = Array.prototype;
  * @throws {TypeError} naming what could not be cloned (a function, a symbol).
  */
 export function encode(record: unknown): Uint8Array {
+  const encoded = encodeText(record);
+  if (typeof encoded !== "string") return encoded;
+  // Sized for ASCII text (the usual), then for the worst case.
+  let bytes = new Uint8Array(encoded.length);
+  let { read, written } = encoder.encodeInto(encoded, bytes);
+  if (read < encoded.length) {
+    bytes = new Uint8Array(encoded.length * 3);
+    ({ read, written } = encoder.encodeInto(encoded, bytes));
+  }
+  return bytes.subarray(0, written);
+}
+
+/**
+ * As `encode`, but a record that goes as JSON comes as its text (behind a
+ * NUL), whose UTF-8 bytes are the entry's: an argument node-redis writes
+ * with its command's other text, where bytes are a write of their own.
+ *
+ * @param record any structured-cloneable value.
+ * @returns the entry's text, or its `node:v8` bytes.
+ * @throws {TypeError} naming what could not be cloned (a function, a symbol).
+ */
+export function encodeText(record: unknown): string | Uint8Array {
   let json: boolean;
   try {
     json = !("toJSON" in OBJECT) && !("toJSON" in ARRAY) &&
@@ -54,18 +77,7 @@ export function encode(record: unknown): Uint8Array {
   } finally {
     seen.clear();
   }
-  if (json) {
-    const text = JSON.stringify(record);
-    // Sized for ASCII text (the usual), then for the worst case.
-    let bytes = new Uint8Array(1 + text.length);
-    let { read, written } = encoder.encodeInto(text, bytes.subarray(1));
-    if (read < text.length) {
-      bytes = new Uint8Array(1 + text.length * 3);
-      ({ read, written } = encoder.encodeInto(text, bytes.subarray(1)));
-    }
-    bytes[0] = JSON_TAG;
-    return bytes.subarray(0, 1 + written);
-  }
+  if (json) return JSON_TEXT_TAG + JSON.stringify(record);
   try {
     return serialize(record);
   } catch (error) {
@@ -74,6 +86,20 @@ export function encode(record: unknown): Uint8Array {
       { cause: error },
     );
   }
+}
+
+/**
+ * Whether what `encodeText` gave is over `limit` bytes (the text's UTF-8
+ * length is counted only when it may be).
+ */
+export function encodedOver(
+  encoded: string | Uint8Array,
+  limit: number,
+): boolean {
+  if (typeof encoded !== "string") return encoded.byteLength > limit;
+  if (encoded.length > limit) return true;
+  return encoded.length * 3 > limit &&
+    encoder.encode(encoded).byteLength > limit;
 }
 
 /**

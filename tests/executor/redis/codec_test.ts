@@ -1,7 +1,12 @@
 // The bytes of a Redis entry (executor/redis/_wire/codec.ts): node:v8
 // values, and errors carried as the pools' records (toRecord / fromRecord).
 import assert from "node:assert/strict";
-import { decode, encode } from "../../../executor/redis/_wire/codec.ts";
+import {
+  decode,
+  encode,
+  encodedOver,
+  encodeText,
+} from "../../../executor/redis/_wire/codec.ts";
 import { fromRecord, toRecord } from "../../../executor/_wire/error_record.ts";
 import type {
   ErrorRecord,
@@ -130,4 +135,23 @@ Deno.test("decode() names an entry that is neither JSON text nor node:v8", () =>
     () => decode(new Uint8Array([JSON_TAG, 0xc3, 0x28])),
     /Cannot decode a 3-byte Redis entry/,
   );
+});
+
+Deno.test("encodeText() gives a JSON record as text whose UTF-8 bytes are encode()'s, and encodedOver() counts those bytes", () => {
+  const record = { args: ["héllo", 1], taskId: 3 };
+  const text = encodeText(record);
+  assert.equal(typeof text, "string");
+  const bytes = new TextEncoder().encode(text as string);
+  assert.deepEqual(bytes, encode(record));
+  assert.deepEqual(decode(bytes), record);
+  // Any other record comes as node:v8 bytes, as from encode().
+  assert.ok(encodeText({ args: [undefined] }) instanceof Uint8Array);
+  // 32 characters, 61 bytes.
+  const accented = encodeText("é".repeat(29)) as string;
+  assert.equal(accented.length, 32);
+  assert.equal(encodedOver(accented, 40), true);
+  assert.equal(encodedOver(accented, 70), false);
+  assert.equal(encodedOver("\u0000" + "x".repeat(50), 40), true);
+  assert.equal(encodedOver(new Uint8Array(41), 40), true);
+  assert.equal(encodedOver(new Uint8Array(40), 40), false);
 });
