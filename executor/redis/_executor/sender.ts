@@ -1,7 +1,8 @@
-// The executor side: what it writes to Redis — its tasks (one XADD per task,
-// all of a turn in one write), the removal of entries that must not run,
-// stops to nodes — and what an outage does to them: a send that failed is
-// held until Redis is back, a task Redis may have lost fails.
+// The executor side: what it writes to Redis — its tasks (one entry per
+// task, all of a turn in one write: a script for many, Engine.addMany), the
+// removal of entries that must not run, stops to nodes — and what an outage
+// does to them: a send that failed is held until Redis is back, a task Redis
+// may have lost fails.
 import { BrokenExecutorError } from "../../../future/errors.ts";
 import { type Engine, EngineError } from "../_engine/engine.ts";
 import type { Link } from "../_engine/link.ts";
@@ -170,7 +171,7 @@ export class Sender {
   }
 
   // The batch's entries, one pipelined write: the label sets and values
-  // they need first, then an XADD each (grouped by stream).
+  // they need first, then the entries (Engine.addMany, by stream).
   async #write(
     link: Link,
     engine: Engine,
