@@ -71,9 +71,9 @@ export class Intake {
   /**
    * Takes up to about `room` tasks: claimed from dead nodes (once a
    * second), else new ones, labelled first; waits up to a second when
-   * there are none.
+   * there are none, unless `wait` is false.
    */
-  async take(engine: Engine, room: number): Promise<Delivery[]> {
+  async take(engine: Engine, room: number, wait = true): Promise<Delivery[]> {
     const now = performance.now();
     if (now - this.#lastLabelSets >= LABEL_SETS_EVERY_MS) {
       await this.#readLabelSets(engine);
@@ -89,7 +89,7 @@ export class Intake {
         await engine.sweepConsumers(stream, GROUP, SWEEP_IDLE_MS);
       }
     }
-    const blockMs = Math.min(READ_BLOCK_MS, CLAIM_EVERY_MS);
+    const blockMs = wait ? Math.min(READ_BLOCK_MS, CLAIM_EVERY_MS) : 0;
     const nodeId = this.#nodeId;
     if (this.#labelled.length === 0) {
       return await engine.read(this.#main, GROUP, nodeId, room, blockMs);
@@ -98,6 +98,7 @@ export class Intake {
       const taken = await engine.read(stream, GROUP, nodeId, room, 0);
       if (taken.length > 0) return taken;
     }
+    if (!wait) return [];
     return await engine.read(this.streams, GROUP, nodeId, 1, blockMs);
   }
 

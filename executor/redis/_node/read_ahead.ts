@@ -7,8 +7,15 @@
 // workers, so a burst of long tasks spreads over the nodes instead of
 // queueing on the first).
 //
+// One exception: a node that has just run out of tasks after a read ahead
+// that got all it asked for (a burst is streaming) reads ahead again at
+// once, from what is queued, without waiting: it only ever takes tasks that
+// were queued before it ran out, so a burst that comes later still finds it
+// taking only what it can start.
+//
 //   idle ── reads for free workers ── quick? ── reads ahead in batches
 //                                       └─ slow or unknown: free workers only
+//   drained after a full read ahead ── reads ahead, no wait ── none: idle
 import type { TaskRecord } from "../_wire/records.ts";
 
 // A function is quick while its mean run time in a worker is at most this.
@@ -28,6 +35,9 @@ export class ReadAhead {
   #slow = 0;
   // The mean ms of the quick function taken last.
   #quickMs = QUICK_MS;
+  // The last read took ahead (more than the free workers) and got all it
+  // asked for: the queue likely holds more of the same burst.
+  #streaming = false;
 
   /**
    * @param prefetch The node's option.
@@ -43,14 +53,25 @@ export class ReadAhead {
   }
 
   /**
+   * Whether a node holding `held` tasks reads ahead now from what is
+   * queued, without waiting ("auto": it has just run out of tasks after a
+   * read ahead that got all it asked for).
+   */
+  eager(held: number): boolean {
+    return this.#fixed === undefined && held === 0 && this.#streaming &&
+      this.#slow === 0;
+  }
+
+  /**
    * How many tasks to take beyond the free workers now.
    *
    * @param held The tasks the node has handed to its pool, not settled.
    * @param workers The pool's workers.
+   * @param eager The read does not wait (`eager`).
    */
-  ahead(held: number, workers: number): number {
+  ahead(held: number, workers: number, eager = false): number {
     if (this.#fixed !== undefined) return this.#fixed;
-    if (held === 0 || this.#slow > 0) return 0;
+    if ((held === 0 && !eager) || this.#slow > 0) return 0;
     const depth = Math.floor(workers * AHEAD_MS / this.#quickMs);
     return Math.min(MAX_AHEAD, Math.max(1, depth));
   }
@@ -68,6 +89,14 @@ export class ReadAhead {
     }
     this.#quickMs = Math.max(TRIP_MS, ms);
     return true;
+  }
+
+  /**
+   * A read asked for `asked` tasks, `free` of them for free workers, and
+   * got `got`.
+   */
+  read(asked: number, free: number, got: number): void {
+    this.#streaming = asked > free && got >= asked;
   }
 
   /** A task `taken` has left the pool. */

@@ -191,10 +191,11 @@ export class Runner {
     };
   }
 
-  // How many more tasks it takes: its free workers, plus the read-ahead.
-  #room(): number {
+  // How many more tasks it takes: its free workers, plus the read-ahead
+  // (`eager`: for a read that does not wait).
+  #room(eager = false): number {
     const { maxWorkers } = this.#state.pool;
-    const ahead = this.#readAhead.ahead(this.#running, maxWorkers);
+    const ahead = this.#readAhead.ahead(this.#running, maxWorkers, eager);
     return Math.max(0, maxWorkers + ahead - this.#running);
   }
 
@@ -211,14 +212,18 @@ export class Runner {
 
   async #readTasks(engine: Engine): Promise<void> {
     while (!this.#closing && !this.#link.closed) {
-      const room = this.#room();
+      const eager = this.#readAhead.eager(this.#running);
+      const room = this.#room(eager);
       if (!this.#reads(room)) {
         this.#freed = Promise.withResolvers<void>();
         await this.#freed.promise;
         continue;
       }
       try {
-        this.#take(await this.#intake.take(engine, room));
+        const free = Math.max(0, this.#state.pool.maxWorkers - this.#running);
+        const taken = await this.#intake.take(engine, room, !eager);
+        this.#readAhead.read(room, free, taken.length);
+        this.#take(taken);
       } catch (error) {
         if (this.#link.closed) return;
         // A group Redis lost (it restarted empty) is made again.
