@@ -88,6 +88,8 @@ export class Connection {
   readonly #opening = new Set<Client>();
   // Connections whose last command timed out: down until one succeeds.
   readonly #stalled = new Set<Client>();
+  // Connections destroyed: one that connects after all is destroyed again.
+  readonly #destroyed = new WeakSet<Client>();
   readonly #downListeners = new Set<(cause: Error) => void>();
   readonly #upListeners = new Set<() => void>();
   #up = false;
@@ -281,6 +283,14 @@ export class Connection {
       connecting.catch(() => {});
       this.#destroy(client);
       await this.#backoff.settled(connecting);
+      // Closed meanwhile: the connection was ended on purpose.
+      if (this.#closed && !(error instanceof EngineError)) {
+        throw new EngineError(
+          "closed",
+          `Cannot connect to Redis at ${where}: the engine was closed`,
+          { cause: error },
+        );
+      }
       throw error;
     } finally {
       clearTimeout(timer);
@@ -341,6 +351,18 @@ export class Connection {
     try {
       client.destroy();
     } catch { /* already closed */ }
+    // node-redis (6.3.1) cannot reach a socket still connecting for a
+    // reconnect: it connects after destroy() and stays open, and the program
+    // with it (once in a few hundred closes after a Redis restart, in the
+    // shutdown matrix). It says so with "connect": destroyed then.
+    if (!this.#destroyed.has(client)) {
+      this.#destroyed.add(client);
+      client.on("connect", () => {
+        try {
+          client.destroy();
+        } catch { /* already closed */ }
+      });
+    }
   }
 
   #wrap(command: string, error: unknown, timeout: number): EngineError {
