@@ -55,9 +55,9 @@ export class TaskQueue {
 
   /** The oldest, left in place (made a WorkItem now if it is not one). */
   peek(): WorkItem | undefined {
+    if (this.#size === 0) return undefined;
     const items = this.#items;
     let head = this.#head;
-    if (this.#size === 0) return undefined;
     while (typeof items[head] === "number") {
       this.#headTime = items[head] as number;
       items[head++] = undefined;
@@ -139,15 +139,16 @@ export class TaskQueue {
   /** The waiting tasks' futures, oldest first. */
   *futures(): IterableIterator<Future<unknown>> {
     const items = this.#items;
-    for (let i = this.#head; i < items.length; i += SIZE) {
+    for (let i = this.#head; i < items.length;) {
       const first = items[i];
       if (typeof first === "number") {
-        i -= SIZE - 1;
+        i++; // a submit time
         continue;
       }
       yield items[i + 1] === undefined
         ? (first as WorkItem).future
         : first as Future<unknown>;
+      i += SIZE;
     }
   }
 }

@@ -34,10 +34,10 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 const { getPrototypeOf, getOwnPropertyDescriptor, keys } = Object;
 const { isArray } = Array;
 const OBJECT = Object.prototype;
+const ARRAY = Array.prototype;
 // The objects met in the record being checked: one met twice is shared,
 // which structured clone keeps and JSON would not.
 const seen = new Set<object>();
-const ARRAY = Array.prototype;
 
 /**
  * Serializes `record` for a stream entry.
@@ -49,15 +49,7 @@ const ARRAY = Array.prototype;
  */
 export function encode(record: unknown): Uint8Array {
   const encoded = encodeText(record);
-  if (typeof encoded !== "string") return encoded;
-  // Sized for ASCII text (the usual), then for the worst case.
-  let bytes = new Uint8Array(encoded.length);
-  let { read, written } = encoder.encodeInto(encoded, bytes);
-  if (read < encoded.length) {
-    bytes = new Uint8Array(encoded.length * 3);
-    ({ read, written } = encoder.encodeInto(encoded, bytes));
-  }
-  return bytes.subarray(0, written);
+  return typeof encoded === "string" ? encoder.encode(encoded) : encoded;
 }
 
 /**
